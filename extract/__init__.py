@@ -1,0 +1,1 @@
+"""Stage one: run a frozen BERT encoder once and cache pooled per-layer features."""
