@@ -1,0 +1,241 @@
+"""multilayer-bert-sentiment: frozen multi-layer BERT features, cached once, and a fast Keras head.
+
+    python cli.py extract  --data SRC --out CACHE      stage one: encode once, write HDF5 shards
+    python cli.py train    --cache CACHE --model-dir M stage two: train the head in seconds
+    python cli.py evaluate --cache CACHE --model-dir M test accuracy, loss, P/R/F1, AUC
+    python cli.py predict  --model-dir M [TEXT ...]    score new reviews (stdin: one per line)
+    python cli.py import-encoder SRC --out DIR         Hugging Face BERT -> TF Hub SavedModels
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shlex
+import sys
+
+# TensorFlow's C++ start-up chatter would bury the one line a user needs; results go to stdout.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import click  # noqa: E402
+
+from data.errors import BadInput  # noqa: E402
+
+
+def friendly(command):
+    """Bad input: one line on stderr, exit 2, no traceback. Ctrl-C: say how to go on."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        record_command(click.get_current_context())
+        try:
+            return command(*args, **kwargs)
+        except BadInput as e:
+            one_line = " ".join(part.strip() for part in str(e).splitlines() if part.strip())
+            click.echo(f"error: {one_line}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: finished work is kept; run the same command again to resume", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+def record_command(ctx: click.Context) -> None:
+    """Rebuild the command line from the options the user gave, for the artifacts' provenance."""
+    from extract.provenance import set_command
+
+    words = ["python", "cli.py", ctx.info_name]
+    for param in ctx.command.params:
+        if ctx.get_parameter_source(param.name) != click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[param.name]
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        elif param.is_flag:
+            words.append(param.opts[0])
+        else:
+            shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+            words += [param.opts[0], shown]
+    set_command(shlex.join(words))
+
+
+def comma_list(kind):
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return tuple(kind(v) for v in value.split(",") if v.strip())
+        except ValueError:
+            raise click.BadParameter(f"'{value}' is not a comma-separated list of {kind.__name__}s")
+    return parse
+
+
+def emit(result, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(result, indent=2) if as_json else text)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with stderr muted: since TF 2.19 its C++ start-up lines (oneDNN, CUDA probing)
+    come before logging is configured, so TF_CPP_MIN_LOG_LEVEL cannot silence them."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+        import tensorflow_text  # noqa: F401
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@click.group(help=__doc__)
+def cli():
+    import_tensorflow_quietly()
+
+
+@cli.command(help="Stage one: run the frozen encoder once over the data and write pooled features "
+                  "to HDF5 shards with a manifest.")
+@click.option("--data", "data", default="tfds", show_default=True,
+              help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, or an unpacked aclImdb/.")
+@click.option("--out", required=True, type=click.Path(), help="Cache folder to write.")
+@click.option("--encoder", default=None, help="TF Hub handle or local SavedModel folder. [default: the seed's "
+                                                "small_bert L-4/H-128/A-2]")
+@click.option("--preprocessor", default=None, help="TF Hub handle or local SavedModel folder. "
+                                                     "[default: bert_en_uncased_preprocess/3]")
+@click.option("--splits", default="train,test", show_default=True, callback=comma_list(str))
+@click.option("--seq-len", default=128, show_default=True, type=int, help="Tokens per sequence, [CLS]/[SEP] included.")
+@click.option("--truncation", default="head", show_default=True,
+              type=click.Choice(["head", "tail", "head+tail"]),
+              help="Which tokens of a long review to keep (head+tail: first 128, rest from the end).")
+@click.option("--windows", is_flag=True, help="Encode the whole review in windows of --seq-len and pool them.")
+@click.option("--stride", default=None, type=int, help="Tokens between window starts. [default: half a window]")
+@click.option("--pooling", default="mean", show_default=True, callback=comma_list(str),
+              help="Poolings to store side by side: any of mean,max,cls.")
+@click.option("--batch-size", default=128, show_default=True, type=int, help="Sequences per encoder call.")
+@click.option("--limit", default=None, type=int, help="First N reviews per split (seeded order, balanced).")
+@click.option("--overwrite", is_flag=True, help="Replace a cache in --out made with other settings.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@friendly
+def extract(data, out, encoder, preprocessor, splits, seq_len, truncation, windows, stride, pooling,
+            batch_size, limit, overwrite, as_json):
+    from extract.encoders import DEFAULT_ENCODER, DEFAULT_PREPROCESSOR
+    from extract.features import FeatureSettings
+    from extract.run import run_extract
+
+    for split in splits:
+        if split not in ("train", "test"):
+            raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use train and/or test")
+    settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
+                               poolings=tuple(pooling))
+    summary = run_extract(data, out, encoder or DEFAULT_ENCODER, preprocessor or DEFAULT_PREPROCESSOR,
+                          list(splits), settings, batch_size=batch_size, limit=limit, overwrite=overwrite)
+    lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']}"]
+    for split, s in summary["splits"].items():
+        speed = "already complete, kept" if s["skipped"] else f"{s['seconds']:.1f} s, {s['reviews_per_s']} reviews/s"
+        lines.append(f"  {split}: {s['total']} reviews ({s['pos']} pos, {s['neg']} neg) in {s['shards']} "
+                     f"shards; {speed}")
+    emit(summary, as_json, "\n".join(lines))
+
+
+@cli.command(help="Stage two: train the head on a cache's train split (validation carved from it).")
+@click.option("--cache", required=True, type=click.Path())
+@click.option("--model-dir", required=True, type=click.Path())
+@click.option("--lr", default=5e-4, show_default=True, type=float)
+@click.option("--batch-size", default=64, show_default=True, type=int)
+@click.option("--epochs", default=20, show_default=True, type=int)
+@click.option("--patience", default=2, show_default=True, type=int, help="Epochs without a better validation accuracy.")
+@click.option("--hidden", default="256,128,64", show_default=True, callback=comma_list(int))
+@click.option("--dropout", default="0.4,0.3,0.2", show_default=True, callback=comma_list(float))
+@click.option("--val-fraction", default=0.2, show_default=True, type=float)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--layers", default="all", show_default=True, help="all, last, or layer numbers like 0,3.")
+@click.option("--pooling", default=None, callback=comma_list(str),
+              help="Stored poolings to use, e.g. mean or mean,max. [default: the cache's first]")
+@click.option("--overwrite", is_flag=True, help="Replace an existing model dir.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, layers,
+          pooling, overwrite, as_json):
+    from extract.cache import read_manifest
+    from train.fit import HeadConfig, run_train
+
+    pooling = pooling or tuple(read_manifest(cache)["features"]["poolings"][:1])
+    cfg = HeadConfig(lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, hidden=hidden,
+                     dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling)
+    r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2)
+    emit(r, as_json, f"model {r['model_dir']}: best epoch {r['best_epoch']} of {r['epochs_run']}, "
+                     f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
+                     f"{r['seconds_per_epoch']:.2f} s/epoch")
+
+
+@cli.command(help="Test accuracy and loss (and precision, recall, F1, ROC AUC, confusion matrix).")
+@click.option("--cache", required=True, type=click.Path())
+@click.option("--model-dir", required=True, type=click.Path())
+@click.option("--split", default="test", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def evaluate(cache, model_dir, split, as_json):
+    from evaluate.scoring import run_evaluate
+
+    r = run_evaluate(cache, model_dir, split)
+    cm = r["confusion_matrix"]
+    name = split.capitalize()
+    text = "\n".join([
+        f"| Metric | Value |", "|--------|-------|",
+        f"| {name} Accuracy | {100 * r['accuracy']:.2f}% |", f"| {name} Loss | {r['loss']:.4f} |",
+        f"| Precision | {r['precision']:.4f} |", f"| Recall | {r['recall']:.4f} |", f"| F1 | {r['f1']:.4f} |",
+        f"| ROC AUC | {r['auc']:.4f} |", f"| Reviews | {r['n']} |", "",
+        "Confusion matrix (rows: true, columns: predicted)",
+        f"            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
+        f"  positive  {cm['fn']:8d}  {cm['tp']:8d}",
+    ])
+    emit(r, as_json, text)
+
+
+@cli.command(help="Label new reviews: TEXT arguments, or one review per line on stdin.")
+@click.option("--model-dir", required=True, type=click.Path())
+@click.argument("texts", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def predict(model_dir, texts, as_json):
+    from evaluate.scoring import run_predict
+
+    if not texts:
+        texts = [line.rstrip("\n") for line in sys.stdin]
+    rows = run_predict(model_dir, list(texts))
+    table = ["| Review | Prediction | Confidence |", "|--------|------------|------------|"]
+    for r in rows:
+        shown = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
+        table.append(f"| \"{shown}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
+    emit(rows, as_json, "\n".join(table))
+
+
+@cli.command("import-encoder", help="Import a Hugging Face BERT checkpoint folder as TF Hub-style "
+                                    "SavedModels: DIR/encoder and DIR/preprocessor.")
+@click.argument("src", type=click.Path())
+@click.option("--out", required=True, type=click.Path())
+@click.option("--random", "random_", is_flag=True, help="Random weights from config.json alone (a control).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of --random weights.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def import_encoder(src, out, random_, seed, as_json):
+    from extract.encoder_export import save_encoder_pair
+    from extract.hf_import import read_checkpoint
+    from extract.provenance import now, versions
+
+    config, weights, vocab, lower_case = read_checkpoint(src, random=random_, seed=seed)
+    provenance = {"source": os.path.abspath(src), "weights": f"random (seed {seed})" if random_ else "pretrained",
+                  "created": now(), "versions": versions()}
+    save_encoder_pair(config, weights, vocab, lower_case, out, provenance)
+    r = {"encoder": os.path.join(out, "encoder"), "preprocessor": os.path.join(out, "preprocessor"),
+         "layers": config.num_hidden_layers, "hidden_size": config.hidden_size,
+         "weights": provenance["weights"], "lower_case": lower_case}
+    emit(r, as_json, f"wrote {r['encoder']} and {r['preprocessor']}: {r['layers']} layers x {r['hidden_size']}, "
+                     f"{r['weights']} weights\nuse: python cli.py extract --encoder {r['encoder']} "
+                     f"--preprocessor {r['preprocessor']} ...")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,1 @@
+"""Scoring a trained head: metrics on a cached split, and predictions for new text."""

@@ -1,0 +1,228 @@
+"""Texts -> pooled per-layer features, batched: the one hot path shared by `extract` and `predict`.
+
+Reviews are tokenised once with the preprocessor's `tokenize`. Each review becomes one or more
+segments of at most seq_len - 2 tokens (head, tail, head+tail, or sliding windows). Segments are
+sorted by length and encoded in batches padded only to the batch's own length, rounded up to a
+multiple of `bucket` so that few distinct shapes reach the encoder; `bert_pack_inputs` adds the
+special tokens and the padding. Each layer's output is pooled over the real tokens, and windows
+are pooled back into one vector per review. Order and values do not depend on the batching.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from data.errors import BadInput
+
+POOLINGS = ("mean", "max", "cls")
+TRUNCATIONS = ("head", "tail", "head+tail")
+HEAD_TOKENS = 128  # head+tail keeps this many leading tokens (Sun et al. 2019), the rest from the end
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureSettings:
+    seq_len: int = 128
+    truncation: str = "head"
+    windows: bool = False
+    stride: int | None = None  # tokens between window starts; default half a window
+    poolings: tuple[str, ...] = ("mean",)
+
+    def validate(self, max_positions: int | None = None) -> None:
+        if self.seq_len < 3:
+            raise BadInput(f"--seq-len {self.seq_len}: must be at least 3 ([CLS], one token, [SEP])")
+        if max_positions is not None and self.seq_len > max_positions:
+            raise BadInput(f"--seq-len {self.seq_len}: the encoder takes at most {max_positions} positions")
+        if self.truncation not in TRUNCATIONS:
+            raise BadInput(f"--truncation {self.truncation}: choose one of {', '.join(TRUNCATIONS)}")
+        for p in self.poolings:
+            if p not in POOLINGS:
+                raise BadInput(f"--pooling {p}: choose among {', '.join(POOLINGS)}")
+        if not self.poolings or len(set(self.poolings)) != len(self.poolings):
+            raise BadInput("--pooling: give each pooling once")
+        if self.windows and self.window_stride() < 1:
+            raise BadInput(f"--stride {self.stride}: must be at least 1")
+
+    @property
+    def budget(self) -> int:
+        return self.seq_len - 2
+
+    def window_stride(self) -> int:
+        return self.stride if self.stride is not None else max(1, self.budget // 2)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["poolings"] = list(self.poolings)
+        if self.windows:
+            d["stride"] = self.window_stride()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FeatureSettings":
+        return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"],
+                   stride=d.get("stride"), poolings=tuple(d["poolings"]))
+
+
+def plan_segments(lengths: np.ndarray, settings: FeatureSettings):
+    """For each review's token count, the [start, end) token ranges it is encoded as.
+
+    Returns (review index, start, end) arrays, one entry per segment, reviews in order.
+    """
+    lengths = np.asarray(lengths, np.int64)
+    budget = settings.budget
+    if settings.windows:
+        stride = settings.window_stride()
+        # Windows start every `stride` tokens until one reaches the end; an empty review gets one.
+        counts = np.maximum(1, -(-np.maximum(lengths - budget, 0) // stride) + 1)
+        review = np.repeat(np.arange(len(lengths)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        k = np.arange(len(review)) - first
+        start = k * stride
+        end = np.minimum(start + budget, lengths[review])
+        # The last window ends at the review's end, full length, rather than running short.
+        last = k == counts[review] - 1
+        start = np.where(last, np.maximum(0, end - budget), start)
+        return review, start, end
+    review = np.arange(len(lengths))
+    if settings.truncation == "head":
+        return review, np.zeros_like(lengths), np.minimum(lengths, budget)
+    if settings.truncation == "tail":
+        return review, np.maximum(0, lengths - budget), lengths
+    return review, np.zeros_like(lengths), lengths  # head+tail: cut in the middle, see _gather_tokens
+
+
+def _gather_tokens(values, row_starts, review, start, end, settings):
+    """Token ids of each segment, concatenated, and each segment's token count."""
+    seg_start = row_starts[review] + start
+    seg_len = end - start
+    if settings.truncation == "head+tail" and not settings.windows:
+        head = min(HEAD_TOKENS, settings.budget)
+        tail = settings.budget - head
+        over = seg_len > settings.budget
+        # Over-long reviews: first `head` tokens, then the last `tail`.
+        idx_parts = []
+        lens = np.where(over, settings.budget, seg_len)
+        for i in range(len(review)):  # index arithmetic only; the encoder is never called per review
+            s, n = seg_start[i], seg_len[i]
+            if over[i]:
+                idx_parts.append(np.r_[s:s + head, s + n - tail:s + n])
+            else:
+                idx_parts.append(np.arange(s, s + n))
+        idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
+        return values[idx], lens
+    return values[_ranges(seg_start, seg_len)], seg_len
+
+
+def _ranges(starts, lens):
+    """Concatenated aranges [starts[i], starts[i] + lens[i]), without a Python loop."""
+    offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    return np.arange(int(np.sum(lens))) + offsets
+
+
+class Featurizer:
+    """Holds a loaded preprocessor and encoder; turns lists of texts into pooled features."""
+
+    def __init__(self, preprocessor, encoder, settings: FeatureSettings, batch_size: int = 128,
+                 bucket: int = 32):
+        self.preprocessor = preprocessor
+        self.encoder = encoder
+        self.settings = settings
+        self.batch_size = batch_size
+        self.bucket = bucket
+        probe = self._encode_pool(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))
+        self.num_layers, self.hidden_size = (int(d) for d in probe["mean"].shape[1:])
+
+    @tf.function(reduce_retracing=True)
+    def _tokenize(self, texts):
+        tokens = self.preprocessor.tokenize(texts)
+        if isinstance(tokens, tf.RaggedTensor) and tokens.ragged_rank == 2:
+            tokens = tokens.merge_dims(1, 2)
+        return tokens.values, tokens.row_lengths()
+
+    def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All texts' token ids, flat, and the count per text."""
+        values, lengths = [], []
+        ds = tf.data.Dataset.from_tensor_slices(tf.constant(texts, tf.string) if texts else
+                                                tf.zeros([0], tf.string)).batch(512)
+        for batch in ds:
+            v, n = self._tokenize(batch)
+            values.append(v.numpy())
+            lengths.append(n.numpy())
+        if not values:
+            return np.zeros(0, np.int32), np.zeros(0, np.int64)
+        return np.concatenate(values).astype(np.int32), np.concatenate(lengths).astype(np.int64)
+
+    @tf.function(reduce_retracing=True)
+    def _encode_pool(self, values, row_lengths, seq_length):
+        segments = tf.RaggedTensor.from_row_lengths(values, row_lengths)
+        packed = self.preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
+        outputs = self.encoder(packed)["encoder_outputs"]
+        mask = tf.cast(packed["input_mask"], tf.float32)[:, :, tf.newaxis]
+        count = tf.reduce_sum(mask, axis=1)
+        layers = tf.stack(list(outputs), axis=1)  # [batch, layers, length, hidden]
+        mask4 = mask[:, tf.newaxis]
+        return {
+            "mean": tf.reduce_sum(layers * mask4, axis=2) / count[:, tf.newaxis],
+            "max": tf.reduce_max(tf.where(mask4 > 0, layers, tf.float32.min), axis=2),
+            "cls": layers[:, :, 0],
+            "tokens": count[:, 0],
+        }
+
+    def _batch_plan(self, lens):
+        """Length-sorted batches of segments, each padded to its own bucketed length."""
+        order = np.argsort(-lens, kind="stable")
+        plan = []
+        for b in range(0, len(order), self.batch_size):
+            rows = order[b:b + self.batch_size]
+            longest = int(lens[rows].max()) + 2
+            plan.append((rows, min(self.settings.seq_len, -(-longest // self.bucket) * self.bucket)))
+        return plan
+
+    def features(self, texts: list[str], progress=None) -> dict[str, np.ndarray]:
+        """{pooling: float32 [n, layers, hidden]} for the settings' poolings."""
+        values, lengths = self.tokenize(texts)
+        return self.features_from_tokens(values, lengths, progress)
+
+    def features_from_tokens(self, values, lengths, progress=None) -> dict[str, np.ndarray]:
+        s = self.settings
+        n = len(lengths)
+        review, start, end = plan_segments(lengths, s)
+        row_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        tokens, seg_lens = _gather_tokens(values, row_starts, review, start, end, s)
+        pooled = {p: np.zeros((len(review), self.num_layers, self.hidden_size), np.float32) for p in s.poolings}
+        counts = np.zeros(len(review), np.float32)
+        plan = self._batch_plan(seg_lens)
+        seg_starts = np.cumsum(seg_lens) - seg_lens
+        ds = tf.data.Dataset.from_generator(
+            lambda: ((tokens[_ranges(seg_starts[rows], seg_lens[rows])], seg_lens[rows], length)
+                     for rows, length in plan),
+            output_signature=(tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
+                              tf.TensorSpec([], tf.int32)),
+        ).prefetch(2)
+        done_segments = 0
+        for (rows, _), (t, l, length) in zip(plan, ds):
+            out = self._encode_pool(t, l, length)
+            for p in s.poolings:
+                pooled[p][rows] = out[p].numpy()
+            counts[rows] = out["tokens"].numpy()
+            done_segments += len(rows)
+            if progress is not None:
+                progress(done_segments / max(1, len(review)))
+        if not s.windows:
+            return pooled
+        return _pool_windows(pooled, counts, review, n)
+
+
+def _pool_windows(pooled, counts, review, n):
+    """One vector per review from its windows: token-weighted mean for mean and cls, max for max."""
+    starts = np.concatenate([[0], np.cumsum(np.bincount(review, minlength=n))[:-1]])
+    weight = counts[:, None, None]
+    total = np.add.reduceat(counts, starts)[:, None, None]
+    result = {}
+    for p, values in pooled.items():
+        if p == "max":
+            result[p] = np.maximum.reduceat(values, starts, axis=0)
+        else:
+            result[p] = (np.add.reduceat(values * weight, starts, axis=0) / total).astype(np.float32)
+    return result

@@ -1,0 +1,1 @@
+"""Stage two: train the Keras head on cached features."""
