@@ -1,0 +1,170 @@
+"""The two-stage pipeline end to end through the real CLI: extract -> train -> evaluate -> predict."""
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import run_cli
+
+
+def test_extract_writes_shards_and_manifest(extracted, tiny_models):
+    manifest = json.loads((extracted / "manifest.json").read_text())
+    info = manifest["features"]
+    assert (info["num_layers"], info["hidden_size"], info["dim"]) == (2, 16, 32)
+    assert info["seq_len"] == 64 and info["poolings"] == ["mean", "max"] and info["truncation"] == "head"
+    assert info["encoder"] == str(tiny_models["encoder"].resolve())
+    assert manifest["fingerprint_fields"]["encoder"]["sha256"]
+    assert manifest["data"]["kind"] == "imdb-archive"
+    assert {"tensorflow", "h5py", "numpy"} <= set(manifest["versions"])
+    assert "extract" in manifest["command"]
+    train = manifest["splits"]["train"]
+    assert train["complete"] and train["counts"]["total"] == 202
+    assert train["counts"]["empty"] == 1 and train["counts"]["replaced_utf8"] == 1
+    shard = train["shards"][0]
+    assert shard["file"] == "train-00000-of-00001.h5"
+    with h5py.File(extracted / shard["file"]) as f:
+        assert f["features"].shape == (202, 32) and f["features"].dtype == np.float32
+        assert f["features_max"].shape == (202, 32)
+        assert f["labels"].dtype == np.int8 and sorted(set(f["labels"][...])) == [0, 1]
+        ids = [i.decode() for i in f["ids"][...]]
+    assert len(set(ids)) == 202 and {"train/neg/900_1", "train/pos/900_10"} <= set(ids)
+    assert all(i.split("/")[0] == "train" and i.split("/")[1] in ("pos", "neg") for i in ids)
+    assert not list(extracted.glob(".*tmp*")), "no temporary files may be left behind"
+
+
+def test_pooled_values_equal_an_independent_masked_mean(extracted, tiny_models, tiny_archive):
+    """Recompute a few reviews directly: pack at seq_len, run the encoder, masked mean in numpy."""
+    import tensorflow as tf
+    import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401
+
+    from data.imdb import read_imdb
+
+    with h5py.File(extracted / "test-00000-of-00001.h5") as f:
+        ids = [i.decode() for i in f["ids"][...]]
+        cached_mean, cached_max = f["features"][...], f["features_max"][...]
+    texts = dict(zip(read_imdb(tiny_archive, ["test"])["test"].ids, read_imdb(tiny_archive, ["test"])["test"].texts))
+    pick = [0, 1, 7, 30]
+    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    packed = pre.bert_pack_inputs([pre.tokenize(tf.constant([texts[ids[i]] for i in pick]))], seq_length=64)
+    mask = packed["input_mask"].numpy().astype(bool)
+    assert (mask.sum(1) < 64).any() and (mask.sum(1) == 64).any(), "fixture must mix short and truncated reviews"
+    for layer, out in enumerate(enc(packed)["encoder_outputs"]):
+        out = out.numpy()
+        for row, i in enumerate(pick):
+            tokens = out[row][mask[row]]
+            np.testing.assert_allclose(cached_mean[i, layer * 16:(layer + 1) * 16], tokens.mean(0), atol=1e-5)
+            np.testing.assert_allclose(cached_max[i, layer * 16:(layer + 1) * 16], tokens.max(0), atol=1e-5)
+
+
+def test_features_do_not_depend_on_batching(extracted, tiny_models, tiny_archive, tmp_path, runner, cli_main):
+    out = tmp_path / "cache_b3"
+    r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--splits", "test",
+                "--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"],
+                "--seq-len", 64, "--pooling", "mean,max", "--batch-size", 3)
+    assert r.exit_code == 0, r.output
+    with h5py.File(extracted / "test-00000-of-00001.h5") as a, h5py.File(out / "test-00000-of-00001.h5") as b:
+        assert list(a["ids"][...]) == list(b["ids"][...])
+        np.testing.assert_allclose(a["features"][...], b["features"][...], atol=1e-5)
+        np.testing.assert_allclose(a["features_max"][...], b["features_max"][...], atol=1e-5)
+
+
+def test_shards_split_a_large_split(tiny_models, tiny_archive, tmp_path, runner, cli_main):
+    from extract.cache import read_split
+    from extract.features import FeatureSettings
+    from extract.run import run_extract
+
+    run_extract(str(tiny_archive), tmp_path / "c", str(tiny_models["encoder"]), str(tiny_models["preprocessor"]),
+                ["test"], FeatureSettings(seq_len=32), shard_size=80)
+    names = sorted(p.name for p in (tmp_path / "c").glob("*.h5"))
+    assert names == ["test-00000-of-00003.h5", "test-00001-of-00003.h5", "test-00002-of-00003.h5"]
+    features, labels, ids, _ = read_split(tmp_path / "c", "test")
+    assert features["mean"].shape == (200, 32) and len(set(ids)) == 200 and labels.sum() == 100
+
+
+def test_train_writes_a_self_describing_model_dir(trained):
+    for name in ("model.keras", "config.json", "history.json", "learning_curves.png"):
+        assert (trained / name).exists(), name
+    config = json.loads((trained / "config.json").read_text())
+    assert config["head"]["hidden"] == [256, 128, 64] and config["head"]["dropout"] == [0.4, 0.3, 0.2]
+    assert config["cache"]["manifest"]["features"]["dim"] == 32 and config["input"]["poolings"] == ["mean"]
+    history = json.loads((trained / "history.json").read_text())
+    best = history["best_epoch"] - 1
+    assert history["val_accuracy"][best] == max(history["val_accuracy"])
+    assert (trained / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_beats_chance_and_reports_all_metrics(trained, extracted, runner, cli_main):
+    r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", trained, "--json")
+    assert r.exit_code == 0, r.output
+    metrics = json.loads(r.stdout)
+    assert {"accuracy", "loss", "precision", "recall", "f1", "auc", "n"} <= set(metrics)
+    assert metrics["n"] == 200
+    assert metrics["accuracy"] >= 0.75, metrics
+    assert metrics["auc"] >= 0.8, metrics
+    cm = metrics["confusion_matrix"]
+    assert cm["tp"] + cm["tn"] + cm["fp"] + cm["fn"] == 200
+    table = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", trained).stdout
+    assert "| Test Accuracy |" in table and "| Test Loss |" in table and "Confusion matrix" in table
+
+
+def test_evaluate_loss_matches_keras(trained, extracted):
+    from evaluate.model_dir import load_model_dir
+    from evaluate.scoring import run_evaluate
+    from extract.cache import read_split
+    from train.inputs import InputSpec, select
+
+    ours = run_evaluate(extracted, trained)
+    model, config = load_model_dir(trained)
+    features, labels, _, _ = read_split(extracted, "test")
+    loss, accuracy = model.evaluate(select(features, InputSpec.from_dict(config["input"])),
+                                    labels.astype("float32"), verbose=0)
+    assert ours["loss"] == pytest.approx(loss, abs=1e-4)
+    assert ours["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+
+
+def test_predict_labels_new_text(trained, runner, cli_main):
+    r = run_cli(runner, cli_main, "predict", "--model-dir", trained, "--json",
+                "great wonderful excellent superb loved brilliant", "terrible awful boring waste hated worst")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [row["label"] for row in rows] == ["Positive", "Negative"]
+    assert all(0.5 <= row["confidence"] <= 1 for row in rows)
+    table = run_cli(runner, cli_main, "predict", "--model-dir", trained, input="loved it, superb\nawful, hated it\n")
+    assert table.exit_code == 0 and "| Review | Prediction | Confidence |" in table.stdout
+    assert table.stdout.count("| \"") == 2
+
+
+def test_rerun_keeps_a_complete_cache(extracted, tiny_models, tiny_archive, runner, cli_main):
+    before = {p.name: p.stat().st_mtime_ns for p in extracted.glob("*.h5")}
+    r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", extracted, "--json",
+                "--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"],
+                "--seq-len", 64, "--pooling", "mean,max", "--batch-size", 16)
+    assert r.exit_code == 0, r.output
+    assert all(s["skipped"] for s in json.loads(r.stdout)["splits"].values())
+    assert before == {p.name: p.stat().st_mtime_ns for p in extracted.glob("*.h5")}
+
+
+@pytest.mark.skipif(not __import__("conftest").IMDB_ARCHIVE.exists(),
+                    reason="the real IMDB archive (../shared/data/imdb) is not present in this clone")
+def test_real_imdb_archive(tiny_models, tmp_path, runner, cli_main):
+    from conftest import IMDB_ARCHIVE
+    from data.imdb import read_imdb
+
+    splits = read_imdb(IMDB_ARCHIVE, ["train", "test"])
+    for split, reviews in splits.items():
+        assert reviews.counts()["total"] == 25000
+        assert reviews.counts()["pos"] == reviews.counts()["neg"] == 12500
+        assert len(set(reviews.ids)) == 25000
+    r = run_cli(runner, cli_main, "extract", "--data", IMDB_ARCHIVE, "--out", tmp_path / "c", "--limit", 200,
+                "--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    for split in ("train", "test"):
+        assert (summary["splits"][split]["total"], summary["splits"][split]["pos"]) == (200, 100)
+    with h5py.File(tmp_path / "c" / "train-00000-of-00001.h5") as f:
+        assert f["features"].shape == (200, 32)
+        assert f["ids"][0].decode() == splits["train"].ids[0]
