@@ -15,10 +15,10 @@ import numpy as np
 import tensorflow as tf
 
 from data.errors import BadInput
+from extract.segments import combine_windows, pool_layers, segment_tokens
 
 POOLINGS = ("mean", "max", "cls")
 TRUNCATIONS = ("head", "tail", "head+tail")
-HEAD_TOKENS = 128  # head+tail keeps this many leading tokens (Sun et al. 2019), the rest from the end
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,56 +64,6 @@ class FeatureSettings:
                    stride=d.get("stride"), poolings=tuple(d["poolings"]))
 
 
-def plan_segments(lengths: np.ndarray, settings: FeatureSettings):
-    """For each review's token count, the [start, end) token ranges it is encoded as.
-
-    Returns (review index, start, end) arrays, one entry per segment, reviews in order.
-    """
-    lengths = np.asarray(lengths, np.int64)
-    budget = settings.budget
-    if settings.windows:
-        stride = settings.window_stride()
-        # Windows start every `stride` tokens until one reaches the end; an empty review gets one.
-        counts = np.maximum(1, -(-np.maximum(lengths - budget, 0) // stride) + 1)
-        review = np.repeat(np.arange(len(lengths)), counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        k = np.arange(len(review)) - first
-        start = k * stride
-        end = np.minimum(start + budget, lengths[review])
-        # The last window ends at the review's end, full length, rather than running short.
-        last = k == counts[review] - 1
-        start = np.where(last, np.maximum(0, end - budget), start)
-        return review, start, end
-    review = np.arange(len(lengths))
-    if settings.truncation == "head":
-        return review, np.zeros_like(lengths), np.minimum(lengths, budget)
-    if settings.truncation == "tail":
-        return review, np.maximum(0, lengths - budget), lengths
-    return review, np.zeros_like(lengths), lengths  # head+tail: cut in the middle, see _gather_tokens
-
-
-def _gather_tokens(values, row_starts, review, start, end, settings):
-    """Token ids of each segment, concatenated, and each segment's token count."""
-    seg_start = row_starts[review] + start
-    seg_len = end - start
-    if settings.truncation == "head+tail" and not settings.windows:
-        head = min(HEAD_TOKENS, settings.budget)
-        tail = settings.budget - head
-        over = seg_len > settings.budget
-        # Over-long reviews: first `head` tokens, then the last `tail`.
-        idx_parts = []
-        lens = np.where(over, settings.budget, seg_len)
-        for i in range(len(review)):  # index arithmetic only; the encoder is never called per review
-            s, n = seg_start[i], seg_len[i]
-            if over[i]:
-                idx_parts.append(np.r_[s:s + head, s + n - tail:s + n])
-            else:
-                idx_parts.append(np.arange(s, s + n))
-        idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
-        return values[idx], lens
-    return values[_ranges(seg_start, seg_len)], seg_len
-
-
 def _ranges(starts, lens):
     """Concatenated aranges [starts[i], starts[i] + lens[i]), without a Python loop."""
     offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
@@ -157,17 +107,7 @@ class Featurizer:
     def _encode_pool(self, values, row_lengths, seq_length):
         segments = tf.RaggedTensor.from_row_lengths(values, row_lengths)
         packed = self.preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
-        outputs = self.encoder(packed)["encoder_outputs"]
-        mask = tf.cast(packed["input_mask"], tf.float32)[:, :, tf.newaxis]
-        count = tf.reduce_sum(mask, axis=1)
-        layers = tf.stack(list(outputs), axis=1)  # [batch, layers, length, hidden]
-        mask4 = mask[:, tf.newaxis]
-        return {
-            "mean": tf.reduce_sum(layers * mask4, axis=2) / count[:, tf.newaxis],
-            "max": tf.reduce_max(tf.where(mask4 > 0, layers, tf.float32.min), axis=2),
-            "cls": layers[:, :, 0],
-            "tokens": count[:, 0],
-        }
+        return pool_layers(self.encoder(packed)["encoder_outputs"], packed["input_mask"])
 
     def _batch_plan(self, lens):
         """Length-sorted batches of segments, each padded to its own bucketed length."""
@@ -187,9 +127,9 @@ class Featurizer:
     def features_from_tokens(self, values, lengths, progress=None) -> dict[str, np.ndarray]:
         s = self.settings
         n = len(lengths)
-        review, start, end = plan_segments(lengths, s)
-        row_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        tokens, seg_lens = _gather_tokens(values, row_starts, review, start, end, s)
+        segments, review = segment_tokens(tf.RaggedTensor.from_row_lengths(values, lengths), s.budget,
+                                          s.truncation, s.windows, s.window_stride())
+        tokens, seg_lens, review = segments.values.numpy(), segments.row_lengths().numpy(), review.numpy()
         pooled = {p: np.zeros((len(review), self.num_layers, self.hidden_size), np.float32) for p in s.poolings}
         counts = np.zeros(len(review), np.float32)
         plan = self._batch_plan(seg_lens)
@@ -211,18 +151,4 @@ class Featurizer:
                 progress(done_segments / max(1, len(review)))
         if not s.windows:
             return pooled
-        return _pool_windows(pooled, counts, review, n)
-
-
-def _pool_windows(pooled, counts, review, n):
-    """One vector per review from its windows: token-weighted mean for mean and cls, max for max."""
-    starts = np.concatenate([[0], np.cumsum(np.bincount(review, minlength=n))[:-1]])
-    weight = counts[:, None, None]
-    total = np.add.reduceat(counts, starts)[:, None, None]
-    result = {}
-    for p, values in pooled.items():
-        if p == "max":
-            result[p] = np.maximum.reduceat(values, starts, axis=0)
-        else:
-            result[p] = (np.add.reduceat(values * weight, starts, axis=0) / total).astype(np.float32)
-    return result
+        return {p: v.numpy() for p, v in combine_windows(pooled, counts, review, n).items()}
