@@ -170,6 +170,73 @@ def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, v
                      f"{r['seconds_per_epoch']:.2f} s/epoch")
 
 
+def lists_of(kind):
+    """A repeatable option whose values are comma lists; ';' also separates lists: '256,128;512'."""
+    def parse(ctx, param, values):
+        out = []
+        for value in values or ():
+            for part in value.split(";"):
+                if part.strip():
+                    try:
+                        out.append(tuple(kind(v) for v in part.split(",") if v.strip()))
+                    except ValueError:
+                        raise click.BadParameter(f"'{part}' is not a comma-separated list of {kind.__name__}s")
+        return out or None
+    return parse
+
+
+def many(kind):
+    """A comma list whose items are the values to sweep: '--lr 1e-3,5e-4'."""
+    parse_list = comma_list(kind)
+
+    def parse(ctx, param, value):
+        values = parse_list(ctx, param, value)
+        return list(values) if values else None
+    return parse
+
+
+@cli.command(help="Grid or random search over the head's hyperparameters on one cache; trials run in "
+                  "parallel, results sorted by validation accuracy, best model saved as DIR/best.")
+@click.option("--cache", required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(), help="Sweep folder (resumable).")
+@click.option("--lr", callback=many(float), help="e.g. 1e-3,5e-4,1e-4")
+@click.option("--batch-size", callback=many(int), help="e.g. 32,64,128")
+@click.option("--hidden", multiple=True, callback=lists_of(int), help="Layer sizes; repeat or use ';': 256,128,64;512,256")
+@click.option("--dropout", multiple=True, callback=lists_of(float),
+              help="Rates per layer, or one rate for all; repeat or use ';'.")
+@click.option("--epochs", callback=many(int))
+@click.option("--patience", callback=many(int))
+@click.option("--seed", callback=many(int), help="Head seeds to sweep; the first also seeds --trials sampling.")
+@click.option("--layers", multiple=True, help="Layer choices to sweep: all, last, 0,3 (repeat the option).")
+@click.option("--pooling", multiple=True, callback=lists_of(str), help="Pooling choices (repeat): mean, mean,max.")
+@click.option("--trials", type=int, default=None, help="Sample N configurations instead of the full grid.")
+@click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
+@click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, trials, workers,
+          evaluate_best, as_json):
+    from train.sweep import grid_from_options, run_sweep
+
+    if trials is not None and trials < 1:
+        raise BadInput(f"--trials {trials}: must be at least 1")
+    grid = grid_from_options(lr=lr, batch_size=batch_size, hidden=hidden, dropout=dropout, epochs=epochs,
+                             patience=patience, seed=seed, layers=list(layers) or None, pooling=pooling)
+    r = run_sweep(cache, out, grid, trials=trials, seed=(seed or [0])[0], workers=workers)
+    b = r["best"]
+    text = (f"sweep {out}: {r['trials']} trials ({r['ran']} run, {r['kept']} kept) in {r['seconds']:.1f} s\n"
+            f"best: val_accuracy {b['val_accuracy']:.4f}, lr={b['lr']} batch_size={b['batch_size']} "
+            f"hidden={','.join(map(str, b['hidden']))} dropout={','.join(map(str, b['dropout']))} "
+            f"layers={b['layers']} pooling={','.join(b['pooling'])} -> {r['best_model_dir']}\n"
+            f"results: {out}/results.csv, {out}/results.json, {out}/sweep.png")
+    if evaluate_best:
+        from evaluate.scoring import run_evaluate
+
+        r["test"] = run_evaluate(cache, r["best_model_dir"], "test")
+        text += f"\nbest on test: accuracy {100 * r['test']['accuracy']:.2f}%, loss {r['test']['loss']:.4f}"
+    emit(r, as_json, text)
+
+
 @cli.command(help="Test accuracy and loss (and precision, recall, F1, ROC AUC, confusion matrix).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
@@ -210,6 +277,19 @@ def predict(model_dir, texts, as_json):
         shown = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
         table.append(f"| \"{shown}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
     emit(rows, as_json, "\n".join(table))
+
+
+@cli.command(help="Export one SavedModel from raw review text to the positive probability (TF Serving ready).")
+@click.option("--model-dir", required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(), help="New folder for the SavedModel.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def export(model_dir, out, as_json):
+    from evaluate.serving import run_export
+
+    r = run_export(model_dir, out)
+    emit(r, as_json, f"wrote {r['serving_model']}: signature serving_default, input 'text' (string [batch]), "
+                     f"output 'positive_probability' (float32 [batch])")
 
 
 @cli.command("import-encoder", help="Import a Hugging Face BERT checkpoint folder as TF Hub-style "
