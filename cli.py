@@ -98,7 +98,12 @@ def cli():
 @cli.command(help="Stage one: run the frozen encoder once over the data and write pooled features "
                   "to HDF5 shards with a manifest.")
 @click.option("--data", "data", default="tfds", show_default=True,
-              help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, or an unpacked aclImdb/.")
+              help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, an unpacked aclImdb/, "
+                   "or your own reviews.csv / reviews.jsonl with text and label (0/1 or neg/pos) fields.")
+@click.option("--text-field", default="text", show_default=True, help="CSV/JSONL: the field holding the review.")
+@click.option("--label-field", default="label", show_default=True, help="CSV/JSONL: the field holding the label.")
+@click.option("--split-ratio", default=0.2, show_default=True, type=float,
+              help="CSV/JSONL without a 'split' field: the share of rows (stratified, seeded) that is test.")
 @click.option("--out", required=True, type=click.Path(), help="Cache folder to write.")
 @click.option("--encoder", default=None, help="TF Hub handle or local SavedModel folder. [default: the seed's "
                                                 "small_bert L-4/H-128/A-2]")
@@ -115,11 +120,13 @@ def cli():
               help="Poolings to store side by side: any of mean,max,cls.")
 @click.option("--batch-size", default=128, show_default=True, type=int, help="Sequences per encoder call.")
 @click.option("--limit", default=None, type=int, help="First N reviews per split (seeded order, balanced).")
+@click.option("--shard-size", default=4000, show_default=True, type=int, help="Reviews per HDF5 shard.")
 @click.option("--overwrite", is_flag=True, help="Replace a cache in --out made with other settings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly
-def extract(data, out, encoder, preprocessor, splits, seq_len, truncation, windows, stride, pooling,
-            batch_size, limit, overwrite, as_json):
+def extract(data, text_field, label_field, split_ratio, out, encoder, preprocessor, splits, seq_len, truncation,
+            windows, stride, pooling, batch_size, limit, shard_size, overwrite, as_json):
+    from data.sources import TableOptions
     from extract.encoders import DEFAULT_ENCODER, DEFAULT_PREPROCESSOR
     from extract.features import FeatureSettings
     from extract.run import run_extract
@@ -130,7 +137,8 @@ def extract(data, out, encoder, preprocessor, splits, seq_len, truncation, windo
     settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
                                poolings=tuple(pooling))
     summary = run_extract(data, out, encoder or DEFAULT_ENCODER, preprocessor or DEFAULT_PREPROCESSOR,
-                          list(splits), settings, batch_size=batch_size, limit=limit, overwrite=overwrite)
+                          list(splits), settings, batch_size=batch_size, limit=limit, overwrite=overwrite,
+                          shard_size=shard_size, table=TableOptions(text_field, label_field, split_ratio))
     lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']}"]
     for split, s in summary["splits"].items():
         speed = "already complete, kept" if s["skipped"] else f"{s['seconds']:.1f} s, {s['reviews_per_s']} reviews/s"
@@ -241,12 +249,14 @@ def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, l
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
 @click.option("--split", default="test", show_default=True)
+@click.option("--plot", "plot_dir", type=click.Path(), default=None,
+              help="Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def evaluate(cache, model_dir, split, as_json):
+def evaluate(cache, model_dir, split, plot_dir, as_json):
     from evaluate.scoring import run_evaluate
 
-    r = run_evaluate(cache, model_dir, split)
+    r = run_evaluate(cache, model_dir, split, plot_dir)
     cm = r["confusion_matrix"]
     name = split.capitalize()
     text = "\n".join([
@@ -257,7 +267,7 @@ def evaluate(cache, model_dir, split, as_json):
         "Confusion matrix (rows: true, columns: predicted)",
         f"            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
         f"  positive  {cm['fn']:8d}  {cm['tp']:8d}",
-    ])
+    ] + ([f"figures: {', '.join(r['plots'])}"] if plot_dir else []))
     emit(r, as_json, text)
 
 
@@ -277,6 +287,25 @@ def predict(model_dir, texts, as_json):
         shown = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
         table.append(f"| \"{shown}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
     emit(rows, as_json, "\n".join(table))
+
+
+@cli.command("check-cache", help="Verify every shard of a cache (present, readable, checksum, shapes, counts, "
+                                 "no duplicate ids); exit 0 when sound, 2 otherwise.")
+@click.argument("cache", type=click.Path())
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def check_cache_command(cache, as_json):
+    from extract.cache import check_cache
+
+    report = check_cache(cache)
+    lines = []
+    for row in report:
+        state = "ok" if row["problem"] is None else f"BAD: {row['problem']}"
+        lines.append(f"{row['split']}: {row['shards']} shards, {row['reviews']} reviews "
+                     f"({row['pos']} pos, {row['neg']} neg): {state}")
+    emit(report, as_json, "\n".join(lines) or f"{cache}: no splits")
+    if any(row["problem"] for row in report):
+        sys.exit(2)
 
 
 @cli.command(help="Export one SavedModel from raw review text to the positive probability (TF Serving ready).")

@@ -10,8 +10,10 @@ Columns are layer-major: columns [l*hidden, (l+1)*hidden) hold layer l.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 import h5py
@@ -41,6 +43,7 @@ def sha256_file(path: Path) -> str:
 
 
 def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write under a temporary name, fsync, rename: the file appears whole or not at all."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
@@ -48,6 +51,8 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from e  # name the file the user knows
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -75,37 +80,59 @@ def read_manifest(cache: Path) -> dict:
 
 def write_shard(path: Path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
                 attrs: dict) -> str:
-    """Write one shard under a temporary name, then rename it into place. Returns its sha256."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with h5py.File(tmp, "w", track_order=True) as f:
-            for name, values in features.items():
-                # No timestamps in the file, so the same features give the same bytes.
-                f.create_dataset(name, data=values.astype(np.float32), track_times=False)
-            f.create_dataset("labels", data=labels.astype(np.int8), track_times=False)
-            f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype("utf-8"),
-                             track_times=False)
-            for key, value in attrs.items():
-                f.attrs[key] = value
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        digest = sha256_file(tmp)
-        os.replace(tmp, path)
-        return digest
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write one shard atomically. Returns its sha256.
 
-
-def read_split(cache: Path, split: str, poolings: list[str] | None = None, verify: bool = True):
-    """Load one split whole: ({pooling: float32 [n, layers*hidden]}, labels int8 [n], ids, manifest).
-
-    Every shard is checked against the manifest (present, checksum, counts), so a truncated,
-    corrupted or foreign shard is refused with its name rather than silently used.
+    The HDF5 file is built in memory and written by write_atomic_bytes: a full disk then surfaces
+    as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
     """
-    cache = Path(cache)
-    manifest = read_manifest(cache)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", track_order=True) as f:
+        for name, values in features.items():
+            # No timestamps in the file, so the same features give the same bytes.
+            f.create_dataset(name, data=values.astype(np.float32), track_times=False)
+        f.create_dataset("labels", data=labels.astype(np.int8), track_times=False)
+        f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype("utf-8"),
+                         track_times=False)
+        for key, value in attrs.items():
+            f.attrs[key] = value
+    data = buffer.getvalue()
+    write_atomic_bytes(Path(path), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str], verify: bool = True):
+    """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
+
+    Returns ({dataset: array}, labels, ids). Any problem is a BadInput naming the shard.
+    """
+    path = cache / shard["file"]
+    rebuild = "run the same extract command again to rebuild it"
+    if not path.exists():
+        raise BadInput(f"{path}: shard is missing; {rebuild}")
+    if verify and sha256_file(path) != shard["sha256"]:
+        raise BadInput(f"{path}: shard checksum does not match the manifest (truncated, corrupted or "
+                       f"replaced); {rebuild}")
+    try:
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("fingerprint") != manifest["fingerprint"]:
+                raise BadInput(f"{path}: shard was made with other settings than this cache's manifest; {rebuild}")
+            arrays = {name: f[name][...] for name in names}
+            labels = f["labels"][...]
+            ids = [s.decode("utf-8") if isinstance(s, bytes) else s for s in f["ids"][...]]
+    except (OSError, KeyError) as e:
+        raise BadInput(f"{path}: unreadable shard ({str(e).splitlines()[0]}); {rebuild}")
+    dim = manifest["features"]["dim"]
+    for name, values in arrays.items():
+        if values.shape != (shard["count"], dim):
+            raise BadInput(f"{path}: dataset '{name}' has shape {values.shape}, the manifest says "
+                           f"({shard['count']}, {dim}); {rebuild}")
+    if len(labels) != shard["count"] or len(ids) != shard["count"]:
+        raise BadInput(f"{path}: holds {len(labels)} labels and {len(ids)} ids, the manifest says "
+                       f"{shard['count']}; {rebuild}")
+    return arrays, labels, ids
+
+
+def _split_entry(cache: Path, manifest: dict, split: str) -> dict:
     splits = manifest.get("splits", {})
     if split not in splits:
         have = ", ".join(sorted(splits)) or "none"
@@ -115,31 +142,65 @@ def read_split(cache: Path, split: str, poolings: list[str] | None = None, verif
     if not entry.get("complete"):
         raise BadInput(f"{cache}: split '{split}' is incomplete (extraction was interrupted); "
                        "run the same extract command again to finish it")
+    return entry
+
+
+def read_split(cache: Path, split: str, poolings: list[str] | None = None, verify: bool = True):
+    """Load one split whole: ({pooling: float32 [n, layers*hidden]}, labels int8 [n], ids, manifest).
+
+    Every shard is checked against the manifest, so a truncated, corrupted, missing or foreign
+    shard is refused with its name rather than silently used.
+    """
+    cache = Path(cache)
+    manifest = read_manifest(cache)
+    entry = _split_entry(cache, manifest, split)
     stored = manifest["features"]["poolings"]
     poolings = poolings or stored[:1]
     for p in poolings:
         if p not in stored:
             raise BadInput(f"--pooling {p}: the cache at {cache} holds {', '.join(stored)}; "
                            f"extract again with --pooling {p}")
+    names = [dataset_name(p, stored[0]) for p in poolings]
     parts = {p: [] for p in poolings}
     labels, ids = [], []
     for shard in entry["shards"]:
-        path = cache / shard["file"]
-        if not path.exists():
-            raise BadInput(f"{path}: shard is missing; run the same extract command again to rebuild it")
-        if verify and sha256_file(path) != shard["sha256"]:
-            raise BadInput(f"{path}: shard checksum does not match the manifest (corrupted or replaced); "
-                           "run the same extract command again to rebuild it")
-        try:
-            with h5py.File(path, "r") as f:
-                for p in poolings:
-                    parts[p].append(f[dataset_name(p, stored[0])][...])
-                labels.append(f["labels"][...])
-                ids.extend(s.decode("utf-8") if isinstance(s, bytes) else s for s in f["ids"][...])
-        except (OSError, KeyError) as e:
-            raise BadInput(f"{path}: unreadable shard ({e}); run the same extract command again to rebuild it")
-        if len(labels[-1]) != shard["count"]:
-            raise BadInput(f"{path}: holds {len(labels[-1])} reviews, the manifest says {shard['count']}")
-    features = {p: np.concatenate(v) if v else np.zeros((0, manifest["features"]["dim"]), np.float32)
-                for p, v in parts.items()}
+        arrays, shard_labels, shard_ids = _read_shard(cache, shard, manifest, names, verify)
+        for p, name in zip(poolings, names):
+            parts[p].append(arrays[name])
+        labels.append(shard_labels)
+        ids.extend(shard_ids)
+    dim = manifest["features"]["dim"]
+    features = {p: np.concatenate(v) if v else np.zeros((0, dim), np.float32) for p, v in parts.items()}
     return features, (np.concatenate(labels) if labels else np.zeros(0, np.int8)), ids, manifest
+
+
+def check_cache(cache: Path) -> list[dict]:
+    """Verify every shard of every split. Returns one summary per split; 'problem' is None when sound."""
+    cache = Path(cache)
+    manifest = read_manifest(cache)
+    names = list(manifest["features"]["datasets"].values())
+    report = []
+    for split in manifest.get("splits", {}):
+        row = {"split": split, "shards": 0, "reviews": 0, "pos": 0, "neg": 0, "problem": None}
+        try:
+            entry = _split_entry(cache, manifest, split)
+            seen: set[str] = set()
+            for shard in entry["shards"]:
+                _, labels, ids = _read_shard(cache, shard, manifest, names)
+                duplicate = sorted(i for i, c in Counter(ids).items() if c > 1) or sorted(seen.intersection(ids))
+                if duplicate:
+                    raise BadInput(f"{cache / shard['file']}: duplicate review id '{duplicate[0]}'")
+                seen.update(ids)
+                row["shards"] += 1
+                row["reviews"] += len(labels)
+                row["pos"] += int((labels == 1).sum())
+                row["neg"] += int((labels == 0).sum())
+            counts = entry["counts"]
+            if (row["reviews"], row["pos"], row["neg"]) != (counts["total"], counts["pos"], counts["neg"]):
+                raise BadInput(f"{cache}: split '{split}' holds {row['reviews']} reviews "
+                               f"({row['pos']} pos, {row['neg']} neg), the manifest says {counts['total']} "
+                               f"({counts['pos']} pos, {counts['neg']} neg)")
+        except BadInput as e:
+            row["problem"] = str(e)
+        report.append(row)
+    return report

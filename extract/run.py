@@ -5,15 +5,19 @@ running the same command again after an interruption redoes only what is missing
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 
 import tensorflow as tf
 
 from data.errors import BadInput
-from data.sources import describe, read_source
+from data.sources import TableOptions, describe, read_source
 from extract import cache, encoders
 from extract.features import FeatureSettings, Featurizer
 from extract.progress import Progress
@@ -21,6 +25,7 @@ from extract.provenance import command_line, machine, now, versions
 
 SHARD_SIZE = 4000
 ORDER_SEED = 0
+LOCK = ".lock"
 
 
 def fingerprint(fields: dict) -> str:
@@ -32,50 +37,113 @@ def _differences(old: dict, new: dict) -> list[str]:
     return [k for k in keys if old.get(k) != new.get(k)]
 
 
-def _prepare_out(out: Path, fields: dict, overwrite: bool) -> dict | None:
-    """Check --out before any expensive work. Returns the existing manifest to resume into, or None."""
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out}: is a file, not a folder; choose a folder for the cache")
-    if not out.exists() or not any(out.iterdir()):
-        return None
+@contextlib.contextmanager
+def cache_lock(out: Path):
+    """Hold an exclusive lock on the cache folder for the whole extraction.
+
+    flock is released by the kernel when its holder dies, so a lock left by a killed extract is
+    stale by construction and simply taken over.
+    """
+    path = out / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise BadInput(f"--out {out}: another extract (pid {holder}) is writing this cache; wait for it "
+                           "to finish or stop it, then run this command again")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _entries(out: Path) -> list[Path]:
+    """What a cache folder holds, leaving out our lock and temporary files."""
+    return [p for p in out.iterdir() if p.name != LOCK and ".tmp-" not in p.name]
+
+
+def _prepare_out(out: Path, fields: dict, overwrite: bool) -> tuple[dict | None, dict | None]:
+    """Check --out before any expensive work.
+
+    Returns (manifest to resume into, manifest of a cache to replace); either may be None.
+    """
+    if not _entries(out):
+        return None, None
     if not (out / cache.MANIFEST).exists():
         raise BadInput(f"--out {out}: folder is not empty and holds no feature cache; "
                        "choose a new or empty folder (nothing there was touched)")
     manifest = cache.read_manifest(out)
     old = manifest.get("fingerprint_fields", {})
     if old == fields:
-        return manifest
+        return manifest, None
     if not overwrite:
         raise BadInput(f"--out {out}: holds a cache made with other settings "
                        f"({', '.join(_differences(old, fields))} differ); pass --overwrite to replace it, "
                        "or choose another --out")
+    return None, manifest
+
+
+def _remove_cache_files(out: Path, manifest: dict) -> None:
+    """Delete the shards and manifest a cache lists, and nothing else in the folder."""
     for entry in manifest.get("splits", {}).values():
         for shard in entry.get("shards", []):
             (out / shard["file"]).unlink(missing_ok=True)
-    (out / cache.MANIFEST).unlink()
-    return None
+    (out / cache.MANIFEST).unlink(missing_ok=True)
 
 
 def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: list[str],
                 settings: FeatureSettings, batch_size: int = 128, limit: int | None = None,
-                overwrite: bool = False, shard_size: int = SHARD_SIZE) -> dict:
+                overwrite: bool = False, shard_size: int = SHARD_SIZE,
+                table: TableOptions = TableOptions()) -> dict:
     out = Path(out)
     settings.validate()
     if limit is not None and limit < 1:
         raise BadInput(f"--limit {limit}: must be at least 1")
     if batch_size < 1:
         raise BadInput(f"--batch-size {batch_size}: must be at least 1")
-    source = describe(data)
+    if shard_size < 1:
+        raise BadInput(f"--shard-size {shard_size}: must be at least 1")
+    source = describe(data, table)
     fields = {
         "encoder": encoders.identity(encoder), "preprocessor": encoders.identity(preprocessor),
         "settings": settings.to_dict(), "data": source, "limit": limit, "order_seed": ORDER_SEED,
         "shard_size": shard_size,
     }
-    existing = _prepare_out(out, fields, overwrite)
-    reviews = read_source(data, splits, seed=ORDER_SEED, limit=limit)
+    reviews = read_source(data, splits, seed=ORDER_SEED, limit=limit, table=table)
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out}: is a file, not a folder; choose a folder for the cache")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInput(f"--out {out}: cannot create the folder ({e.strerror or e}); choose a folder you can write")
+    try:
+        with cache_lock(out):
+            return _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings,
+                                   batch_size, shard_size)
+    except BadInput:
+        if created and not _entries(out):
+            shutil.rmtree(out, ignore_errors=True)  # leave no trace of a run that wrote nothing
+        raise
+    except OSError as e:
+        where = e.filename or out
+        raise BadInput(f"{where}: cannot write ({e.strerror or e}); free disk space or choose another --out, "
+                       "then run the same command again (finished shards are kept)")
 
+
+def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings, batch_size,
+                    shard_size) -> dict:
+    existing, replaced = _prepare_out(out, fields, overwrite)
     featurizer = Featurizer(encoders.load(preprocessor, "--preprocessor"), encoders.load(encoder, "--encoder"),
                             settings, batch_size=batch_size)
+    # Only now, with the models loaded, is the old cache given up; temporary files of a killed run go too.
+    if replaced:
+        _remove_cache_files(out, replaced)
+    for leftover in out.glob(".*.tmp-*"):
+        leftover.unlink()
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     dim = featurizer.num_layers * featurizer.hidden_size
     manifest = existing or {
@@ -87,10 +155,9 @@ def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: l
             "dim": dim, "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
             "datasets": {p: cache.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
         },
-        "data": source, "splits": {}, "created": now(),
+        "data": fields["data"], "splits": {}, "created": now(),
     }
     manifest.update(versions=versions(), command=command_line(), machine={**machine(), "device": device})
-    out.mkdir(parents=True, exist_ok=True)
 
     summary = {"cache": str(out), "device": device, "dim": dim, "splits": {}}
     for split in splits:

@@ -168,3 +168,25 @@ def test_real_imdb_archive(tiny_models, tmp_path, runner, cli_main):
     with h5py.File(tmp_path / "c" / "train-00000-of-00001.h5") as f:
         assert f["features"].shape == (200, 32)
         assert f["ids"][0].decode() == splits["train"].ids[0]
+
+
+def test_evaluate_plot_writes_figures(trained, extracted, runner, cli_main, tmp_path):
+    r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", trained, "--plot", tmp_path / "fig",
+                "--json")
+    assert r.exit_code == 0, r.output
+    for name in ("learning_curves.png", "confusion_matrix.png", "roc_curve.png"):
+        assert (tmp_path / "fig" / name).read_bytes()[:4] == b"\x89PNG", name
+
+
+def test_roc_auc_and_curve_agree_with_brute_force():
+    from evaluate.metrics import roc_auc, roc_curve
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    p = np.round(rng.random(300) * 0.5 + y * 0.3, 2)  # rounded: many ties
+    pos, neg = p[y == 1], p[y == 0]
+    brute = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+    assert roc_auc(y, p) == pytest.approx(brute, abs=1e-12)
+    fpr, tpr = roc_curve(y, p)
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(brute, abs=1e-12)

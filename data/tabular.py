@@ -1,0 +1,125 @@
+"""Your own labelled reviews: a CSV file or JSON Lines, one review per row with text and label fields.
+
+Labels are 0/1 or neg/pos (also negative/positive, case-insensitive). A `split` field (train/test)
+assigns rows to splits; without one, a seeded, stratified `split_ratio` of the rows goes to test.
+Every error names the file and line.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from data.errors import BadInput
+from data.reviews import Reviews, seeded_order
+
+LABELS = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
+SPLITS = ("train", "test")
+
+
+def _label(value, where: str, field: str) -> int:
+    key = str(value).strip().lower()
+    if isinstance(value, bool) or key not in LABELS:
+        raise BadInput(f"{where}: field '{field}' is {value!r}; use 0/1 or neg/pos")
+    return LABELS[key]
+
+
+def _rows_jsonl(path: Path, raw: bytes):
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        text = line.decode("utf-8", errors="replace")
+        try:
+            row = json.loads(text)
+        except ValueError as e:
+            raise BadInput(f"{path}:{number}: bad JSON ({e.msg} at column {e.colno}); one JSON object per line")
+        if not isinstance(row, dict):
+            raise BadInput(f"{path}:{number}: a JSON object with fields is needed, got {type(row).__name__}")
+        yield number, row, "\ufffd" in text and b"\xef\xbf\xbd" not in line
+
+
+def _rows_csv(path: Path, raw: bytes):
+    text = raw.decode("utf-8", errors="replace")
+    replaced_lines = set()
+    if "\ufffd" in text:
+        for number, line in enumerate(raw.split(b"\n"), start=1):
+            if "\ufffd" in line.decode("utf-8", errors="replace") and b"\xef\xbf\xbd" not in line:
+                replaced_lines.add(number)
+    csv.field_size_limit(sys.maxsize)  # one review may be megabytes long
+    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), strict=True)
+    try:
+        if not reader.fieldnames:
+            raise BadInput(f"{path}: empty CSV file; the first line must name the fields, e.g. text,label")
+        start = 2
+        for row in reader:
+            if None in row:
+                raise BadInput(f"{path}:{start}: more values than the header has fields")
+            yield start, row, any(start <= n <= reader.line_num for n in replaced_lines)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise BadInput(f"{path}:{reader.line_num}: malformed CSV ({e}); check the quotes on this line")
+
+
+def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None = None,
+               text_field: str = "text", label_field: str = "label", split_ratio: float = 0.2) -> dict[str, Reviews]:
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file; pass a .csv or .jsonl file with '{text_field}' and "
+                       f"'{label_field}' fields")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})")
+    rows = _rows_jsonl(path, raw) if path.suffix.lower() in (".jsonl", ".ndjson") else _rows_csv(path, raw)
+    by_split: dict[str, tuple[list, list, list, list]] = {}
+    unsplit = ([], [], [], [])
+    for number, row, was_replaced in rows:
+        where = f"{path}:{number}"
+        for field in (text_field, label_field):
+            if field not in row or row[field] is None:
+                option = "--text-field" if field == text_field else "--label-field"
+                raise BadInput(f"{where}: field '{field}' is missing; name the right field with {option}")
+        text = row[text_field]
+        if not isinstance(text, str):
+            raise BadInput(f"{where}: field '{text_field}' must be a string, got {type(text).__name__}")
+        label = _label(row[label_field], where, label_field)
+        target = unsplit
+        if "split" in row and row["split"] not in (None, ""):
+            split = str(row["split"]).strip().lower()
+            if split not in SPLITS:
+                raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train or test")
+            target = by_split.setdefault(split, ([], [], [], []))
+        target[0].append(f"line-{number}")
+        target[1].append(text.replace("\x00", ""))
+        target[2].append(label)
+        target[3].append(was_replaced)
+    if unsplit[0]:
+        if not 0 < split_ratio < 1:
+            raise BadInput(f"--split-ratio {split_ratio}: must be between 0 and 1")
+        for i, name in zip(_stratified_test(unsplit[2], split_ratio, seed), ("train", "test")):
+            part = by_split.setdefault(name, ([], [], [], []))
+            for column, values in zip(part, unsplit):
+                column.extend(values[j] for j in i)
+    result = {}
+    for split in splits:
+        ids, texts, labels, replaced = by_split.get(split, ([], [], [], []))
+        if not ids:
+            raise BadInput(f"{path}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
+        result[split] = seeded_order(ids, texts, labels, seed=seed, limit=limit, replaced=sum(replaced))
+    return result
+
+
+def _stratified_test(labels: list[int], ratio: float, seed: int) -> tuple[list[int], list[int]]:
+    rng = np.random.default_rng(seed)
+    labels_arr = np.asarray(labels)
+    train, test = [], []
+    for label in (0, 1):
+        idx = rng.permutation(np.flatnonzero(labels_arr == label))
+        n_test = int(round(len(idx) * ratio))
+        test.extend(idx[:n_test].tolist())
+        train.extend(idx[n_test:].tolist())
+    return sorted(train), sorted(test)

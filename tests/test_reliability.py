@@ -1,0 +1,200 @@
+"""Reliability: crash-safe resumable extraction, a lock on the cache, caches that check themselves."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT, make_archive, run_cli
+from test_bad_input import assert_clean_error
+
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory):
+    return make_archive(tmp_path_factory.mktemp("big") / "aclImdb_v1.tar.gz", per_label=300, seed=3)
+
+
+def extract_cmd(archive, out, models, *extra):
+    return [sys.executable, str(ROOT / "cli.py"), "extract", "--data", str(archive), "--out", str(out),
+            "--encoder", str(models["encoder"]), "--preprocessor", str(models["preprocessor"]),
+            "--seq-len", "48", "--shard-size", "25", "--batch-size", "8", *map(str, extra)]
+
+
+def start(cmd, **kwargs):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+
+
+def wait_for_shards(out, count, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if len(list(out.glob("*.h5"))) >= count:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    raise AssertionError("extract made no progress")
+
+
+def arrays(out):
+    result = {}
+    for path in sorted(out.glob("*.h5")):
+        with h5py.File(path) as f:
+            result[path.name] = {k: f[k][...] for k in f}
+    return result
+
+
+def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_path):
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    subprocess.run(extract_cmd(big_archive, reference, tiny_models), check=True, capture_output=True)
+    proc = start(extract_cmd(big_archive, killed, tiny_models))
+    wait_for_shards(killed, 3, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    manifest = json.loads((killed / "manifest.json").read_text())
+    assert not all(s.get("complete") for s in manifest["splits"].values()) or len(manifest["splits"]) < 2, \
+        "the kill must land mid-run"
+    done_before = {p.name: p.stat().st_mtime_ns for p in killed.glob("*.h5")}
+    rerun = subprocess.run(extract_cmd(big_archive, killed, tiny_models, "--json"), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    # Finished shards were kept, not redone.
+    after = {p.name: p.stat().st_mtime_ns for p in killed.glob("*.h5")}
+    kept = [n for n, t in done_before.items() if after.get(n) == t]
+    assert len(kept) >= 2
+    ref, got = arrays(reference), arrays(killed)
+    assert ref.keys() == got.keys() and len(ref) == 48
+    for name in ref:
+        for key in ref[name]:
+            assert np.array_equal(ref[name][key], got[name][key]), (name, key)
+    assert not list(killed.glob(".*tmp*"))
+    check = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check-cache", str(killed)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_sigint_stops_cleanly_and_says_how_to_resume(big_archive, tiny_models, tmp_path):
+    out = tmp_path / "c"
+    proc = start(extract_cmd(big_archive, out, tiny_models))
+    wait_for_shards(out, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+    assert not list(out.glob(".*tmp*"))
+
+
+def test_a_live_extract_holds_the_cache(extracted, tiny_models, tiny_archive, runner, cli_main, tmp_path):
+    out = tmp_path / "c"
+    out.mkdir()
+    with open(out / ".lock", "w") as lock:
+        lock.write("4242")
+        lock.flush()
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, out, tiny_models)[2:])
+        assert_clean_error(r, "another extract (pid 4242)")
+
+
+def test_a_stale_lock_is_taken_over(tiny_models, tiny_archive, runner, cli_main, tmp_path):
+    out = tmp_path / "c"
+    out.mkdir()
+    (out / ".lock").write_text("999999")  # left by a killed process: nobody holds it
+    r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, out, tiny_models, "--limit", 10)[2:])
+    assert r.exit_code == 0, r.output
+
+
+def test_full_disk_is_a_clear_error_with_no_partial_shard(tiny_models, tiny_archive, tmp_path):
+    out = tmp_path / "c"
+
+    def small_files():  # writes beyond 64 KiB fail with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    proc = subprocess.run(extract_cmd(tiny_archive, out, tiny_models, "--shard-size", "1000", "--pooling",
+                                      "mean,max,cls"),
+                          capture_output=True, text=True, preexec_fn=small_files)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "cannot write" in lines[-1] and "Traceback" not in proc.stderr
+    assert not list(out.glob("*.h5")) and not list(out.glob(".*tmp*"))
+
+
+def test_unwritable_out_is_a_clear_error(tiny_models, tiny_archive, runner, cli_main, tmp_path):
+    (tmp_path / "file").write_text("x")
+    r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, tmp_path / "file" / "cache", tiny_models)[2:])
+    assert_clean_error(r, "cannot create the folder")
+
+
+@pytest.fixture
+def cache_copy(extracted, tmp_path):
+    import shutil
+    copy = tmp_path / "cache"
+    shutil.copytree(extracted, copy)
+    return copy
+
+
+def test_check_cache_passes_a_sound_cache(cache_copy, runner, cli_main):
+    r = run_cli(runner, cli_main, "check-cache", cache_copy)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(line.endswith(": ok") for line in lines)
+    assert "train: 1 shards, 202 reviews (101 pos, 101 neg)" in r.stdout
+
+
+def _train(runner, cli_main, cache, tmp_path):
+    return run_cli(runner, cli_main, "train", "--cache", cache, "--model-dir", tmp_path / "m", "--epochs", 1)
+
+
+def test_truncated_shard_is_refused_by_name(cache_copy, runner, cli_main, tmp_path):
+    shard = cache_copy / "train-00000-of-00001.h5"
+    shard.write_bytes(shard.read_bytes()[:-100])
+    r = run_cli(runner, cli_main, "check-cache", cache_copy)
+    assert r.exit_code == 2 and "train-00000-of-00001.h5" in r.stdout and "test: 1 shards" in r.stdout
+    assert_clean_error(_train(runner, cli_main, cache_copy, tmp_path), "train-00000-of-00001.h5", "checksum")
+
+
+def test_missing_shard_is_refused_by_name(cache_copy, runner, cli_main, tmp_path):
+    (cache_copy / "test-00000-of-00001.h5").unlink()
+    assert run_cli(runner, cli_main, "check-cache", cache_copy).exit_code == 2
+    r = run_cli(runner, cli_main, "evaluate", "--cache", cache_copy, "--model-dir", tmp_path / "none")
+    assert r.exit_code == 2
+
+
+def _rehash(cache, name):
+    from extract.cache import sha256_file
+    manifest = json.loads((cache / "manifest.json").read_text())
+    for entry in manifest["splits"].values():
+        for shard in entry["shards"]:
+            if shard["file"] == name:
+                shard["sha256"] = sha256_file(cache / name)
+    (cache / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_shard_from_other_settings_is_refused(cache_copy, runner, cli_main, tmp_path):
+    name = "train-00000-of-00001.h5"
+    with h5py.File(cache_copy / name, "a") as f:
+        f.attrs["fingerprint"] = "0123456789abcdef"  # as if written by an extract with other settings
+    _rehash(cache_copy, name)
+    assert_clean_error(_train(runner, cli_main, cache_copy, tmp_path), name, "other settings")
+    assert run_cli(runner, cli_main, "check-cache", cache_copy).exit_code == 2
+
+
+def test_duplicate_ids_are_found(cache_copy, runner, cli_main):
+    name = "test-00000-of-00001.h5"
+    with h5py.File(cache_copy / name, "a") as f:
+        ids = f["ids"][...]
+        ids[1] = ids[0]
+        f["ids"][...] = ids
+    _rehash(cache_copy, name)
+    r = run_cli(runner, cli_main, "check-cache", cache_copy)
+    assert r.exit_code == 2 and "duplicate review id" in r.stdout
+
+
+def test_check_cache_on_a_non_cache(runner, cli_main, tmp_path):
+    assert_clean_error(run_cli(runner, cli_main, "check-cache", tmp_path), "not a feature cache")
