@@ -39,3 +39,17 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
     avg = first + (counts - 1) / 2.0 + 1
     ranks[order] = np.repeat(avg, counts)
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def roc_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
+    y = np.asarray(y).astype(np.int64).ravel()
+    p = np.asarray(p, np.float64).ravel()
+    order = np.argsort(-p, kind="mergesort")
+    y, p = y[order], p[order]
+    distinct = np.r_[np.flatnonzero(np.diff(p)), len(p) - 1]
+    tps = np.cumsum(y)[distinct]
+    fps = (distinct + 1) - tps
+    tpr = np.r_[0.0, tps / max(1, y.sum())]
+    fpr = np.r_[0.0, fps / max(1, (1 - y).sum())]
+    return fpr, tpr

@@ -24,7 +24,7 @@ def _check_same_features(trained: dict, cache: Path, manifest: dict) -> None:
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")
 
 
-def run_evaluate(cache: Path, model_dir: Path, split: str = "test") -> dict:
+def run_evaluate(cache: Path, model_dir: Path, split: str = "test", plot_dir: Path | None = None) -> dict:
     model, config = load_model_dir(model_dir)
     manifest = read_manifest(cache)
     _check_same_features(config["cache"]["manifest"], Path(cache), manifest)
@@ -33,7 +33,24 @@ def run_evaluate(cache: Path, model_dir: Path, split: str = "test") -> dict:
     if not len(labels):
         raise BadInput(f"--cache {cache}: split '{split}' is empty")
     probs = model.predict(select(features, spec), batch_size=1024, verbose=0).ravel()
-    return {"split": split, "cache": str(cache), "model_dir": str(model_dir), **binary_metrics(labels, probs)}
+    result = {"split": split, "cache": str(cache), "model_dir": str(model_dir), **binary_metrics(labels, probs)}
+    if plot_dir is not None:
+        result["plots"] = _plots(Path(model_dir), Path(plot_dir), split, labels, probs, result)
+    return result
+
+
+def _plots(model_dir: Path, plot_dir: Path, split: str, labels, probs, metrics: dict) -> list[str]:
+    import json
+
+    from evaluate.plots import confusion_matrix_plot, roc_plot
+    from train.plots import learning_curves
+
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    paths = [plot_dir / "learning_curves.png", plot_dir / "confusion_matrix.png", plot_dir / "roc_curve.png"]
+    learning_curves(json.loads((model_dir / "history.json").read_text()), paths[0])
+    confusion_matrix_plot(metrics, f"Confusion matrix, {split} split", paths[1])
+    roc_plot(labels, probs, metrics["auc"], f"ROC curve, {split} split", paths[2])
+    return [str(p) for p in paths]
 
 
 def run_predict(model_dir: Path, texts: list[str], batch_size: int = 64) -> list[dict]:
