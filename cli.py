@@ -161,21 +161,27 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
 @click.option("--layers", default="all", show_default=True, help="all, last, or layer numbers like 0,3.")
 @click.option("--pooling", default=None, callback=comma_list(str),
               help="Stored poolings to use, e.g. mean or mean,max. [default: the cache's first]")
+@click.option("--layer-mix", default="concat", show_default=True, type=click.Choice(["concat", "mean", "learned"]),
+              help="Concatenate the layers, average them, or learn one softmax weight per layer (ELMo's scalar mix).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model dir.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, layers,
-          pooling, overwrite, as_json):
+          pooling, layer_mix, overwrite, as_json):
     from extract.cache import read_manifest
     from train.fit import HeadConfig, run_train
 
     pooling = pooling or tuple(read_manifest(cache)["features"]["poolings"][:1])
     cfg = HeadConfig(lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, hidden=hidden,
-                     dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling)
+                     dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling,
+                     layer_mix=layer_mix)
     r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2)
-    emit(r, as_json, f"model {r['model_dir']}: best epoch {r['best_epoch']} of {r['epochs_run']}, "
-                     f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
-                     f"{r['seconds_per_epoch']:.2f} s/epoch")
+    text = (f"model {r['model_dir']}: best epoch {r['best_epoch']} of {r['epochs_run']}, "
+            f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
+            f"{r['seconds_per_epoch']:.2f} s/epoch")
+    if r["layer_weights"]:
+        text += "\nlayer weights: " + ", ".join(f"layer {k}: {v:.3f}" for k, v in r["layer_weights"].items())
+    emit(r, as_json, text)
 
 
 def lists_of(kind):
@@ -217,25 +223,28 @@ def many(kind):
 @click.option("--seed", callback=many(int), help="Head seeds to sweep; the first also seeds --trials sampling.")
 @click.option("--layers", multiple=True, help="Layer choices to sweep: all, last, 0,3 (repeat the option).")
 @click.option("--pooling", multiple=True, callback=lists_of(str), help="Pooling choices (repeat): mean, mean,max.")
+@click.option("--layer-mix", callback=many(str), help="Layer mixes to sweep: concat,mean,learned.")
 @click.option("--trials", type=int, default=None, help="Sample N configurations instead of the full grid.")
 @click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
 @click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, trials, workers,
-          evaluate_best, as_json):
+def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, layer_mix, trials,
+          workers, evaluate_best, as_json):
     from train.sweep import grid_from_options, run_sweep
 
     if trials is not None and trials < 1:
         raise BadInput(f"--trials {trials}: must be at least 1")
     grid = grid_from_options(lr=lr, batch_size=batch_size, hidden=hidden, dropout=dropout, epochs=epochs,
-                             patience=patience, seed=seed, layers=list(layers) or None, pooling=pooling)
+                             patience=patience, seed=seed, layers=list(layers) or None, pooling=pooling,
+                             layer_mix=layer_mix)
     r = run_sweep(cache, out, grid, trials=trials, seed=(seed or [0])[0], workers=workers)
     b = r["best"]
     text = (f"sweep {out}: {r['trials']} trials ({r['ran']} run, {r['kept']} kept) in {r['seconds']:.1f} s\n"
             f"best: val_accuracy {b['val_accuracy']:.4f}, lr={b['lr']} batch_size={b['batch_size']} "
             f"hidden={','.join(map(str, b['hidden']))} dropout={','.join(map(str, b['dropout']))} "
-            f"layers={b['layers']} pooling={','.join(b['pooling'])} -> {r['best_model_dir']}\n"
+            f"layers={b['layers']} pooling={','.join(b['pooling'])} layer_mix={b['layer_mix']} "
+            f"-> {r['best_model_dir']}\n"
             f"results: {out}/results.csv, {out}/results.json, {out}/sweep.png")
     if evaluate_best:
         from evaluate.scoring import run_evaluate

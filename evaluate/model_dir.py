@@ -13,6 +13,8 @@ CONFIG_FILE = "config.json"
 def load_model_dir(model_dir: Path):
     import keras
 
+    import train.head  # noqa: F401  registers the custom LayerMix layer for loading
+
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise BadInput(f"--model-dir {model_dir}: no such folder; train one with `python cli.py train`")

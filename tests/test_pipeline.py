@@ -190,3 +190,29 @@ def test_roc_auc_and_curve_agree_with_brute_force():
     fpr, tpr = roc_curve(y, p)
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
     assert np.trapezoid(tpr, fpr) == pytest.approx(brute, abs=1e-12)
+
+
+@pytest.mark.parametrize("mix", ["mean", "learned"])
+def test_layer_mix_trains_and_reports_weights(extracted, runner, cli_main, tmp_path, mix):
+    model_dir = tmp_path / "m"
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", model_dir, "--epochs", 3,
+                "--layer-mix", mix, "--pooling", "mean,max", "--lr", 3e-3, "--json")
+    assert r.exit_code == 0, r.output
+    weights = json.loads(r.stdout)["layer_weights"]
+    assert set(weights) == {"0", "1"} and sum(weights.values()) == pytest.approx(1.0, abs=1e-5)
+    if mix == "mean":
+        assert weights == {"0": 0.5, "1": 0.5}
+    else:
+        assert weights["0"] != pytest.approx(0.5, abs=1e-4), "learned weights move from uniform"
+    r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", model_dir, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["n"] == 200
+
+
+def test_train_on_chosen_layers(extracted, runner, cli_main, tmp_path):
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--epochs", 1,
+                "--layers", "-1", "--json")
+    assert r.exit_code == 0, r.output
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["input"]["layers"] == [1] and config["input"]["dim"] == 16
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "n", "--layers", "5")
+    assert r.exit_code == 2 and "layer 5 does not exist" in r.stderr

@@ -102,15 +102,19 @@ def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, run
     assert_clean_error(r, "already exists")
 
 
-@pytest.mark.parametrize("flags", [["--windows", "--stride", "10", "--pooling", "mean,max,cls"],
-                                   ["--truncation", "head+tail", "--pooling", "max"]])
-def test_export_matches_for_windows_and_head_tail(tiny_models, tiny_archive, runner, cli_main, tmp_path, flags):
+@pytest.mark.parametrize("flags,train_flags", [
+    (["--windows", "--stride", "10", "--pooling", "mean,max,cls"], ["--layers", "last"]),
+    (["--truncation", "head+tail", "--pooling", "max"], ["--layers", "last"]),
+    (["--truncation", "tail", "--pooling", "mean,cls"], ["--pooling", "mean,cls", "--layer-mix", "learned"]),
+])
+def test_export_matches_for_windows_and_head_tail(tiny_models, tiny_archive, runner, cli_main, tmp_path, flags,
+                                                  train_flags):
     cache, model = tmp_path / "c", tmp_path / "m"
     r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", cache, "--limit", 40, "--seq-len", 24,
                 "--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], *flags)
     assert r.exit_code == 0, r.output
     r = run_cli(runner, cli_main, "train", "--cache", cache, "--model-dir", model, "--epochs", 2,
-                "--hidden", "8", "--dropout", "0.1", "--layers", "last", "--json")
+                "--hidden", "8", "--dropout", "0.1", *train_flags, "--json")
     assert r.exit_code == 0, r.output
     assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
     ids, expected = _two_stage_probs(cache, model, "test", 16)

@@ -15,7 +15,7 @@ from data.errors import BadInput
 from evaluate.model_dir import CONFIG_FILE, MODEL_FILE
 from extract.cache import read_split
 from extract.provenance import command_line, machine, now, versions
-from train.head import build_head
+from train.head import LAYER_MIXES, build_head, mix_weights
 from train.inputs import InputSpec, parse_layers, select
 
 
@@ -31,6 +31,7 @@ class HeadConfig:
     seed: int = 0
     layers: str = "all"
     pooling: tuple[str, ...] = ("mean",)
+    layer_mix: str = "concat"
 
     def validate(self) -> None:
         if len(self.hidden) != len(self.dropout):
@@ -42,6 +43,8 @@ class HeadConfig:
             raise BadInput("--dropout: rates must be in [0, 1)")
         if not 0 < self.val_fraction < 1:
             raise BadInput(f"--val-fraction {self.val_fraction}: must be between 0 and 1")
+        if self.layer_mix not in LAYER_MIXES:
+            raise BadInput(f"--layer-mix {self.layer_mix}: choose one of {', '.join(LAYER_MIXES)}")
         if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 1:
             raise BadInput("--lr, --batch-size, --epochs and --patience must be positive")
 
@@ -95,16 +98,17 @@ class KeepBest(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def fit_head(x, y, xv, yv, cfg: HeadConfig, verbose: int = 0):
+def fit_head(x, y, xv, yv, cfg: HeadConfig, spec: InputSpec, verbose: int = 0):
     """Train one head from arrays in memory. Returns (model, history dict)."""
     keras.utils.set_random_seed(cfg.seed)
-    model = build_head(x.shape[1], list(cfg.hidden), list(cfg.dropout), cfg.lr)
+    model = build_head(x.shape[1], list(cfg.hidden), list(cfg.dropout), cfg.lr, cfg.layer_mix,
+                       (len(spec.poolings), len(spec.layers), spec.hidden_size))
     keep = KeepBest(cfg.patience)
     hist = model.fit(x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, validation_data=(xv, yv),
                      callbacks=[keep], verbose=verbose, shuffle=True)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     history.update(best_epoch=keep.best_epoch + 1, epochs_run=len(keep.epoch_seconds),
-                   epoch_seconds=[round(s, 3) for s in keep.epoch_seconds])
+                   epoch_seconds=[round(s, 3) for s in keep.epoch_seconds], layer_weights=mix_weights(model))
     return model, history
 
 
@@ -159,7 +163,8 @@ def run_train(cache: Path, model_dir: Path, cfg: HeadConfig, overwrite: bool = F
     x_all, y_all, spec, manifest = load_training_data(Path(cache), cfg)
     train_idx, val_idx = stratified_split(y_all, cfg.val_fraction, cfg.seed)
     start = time.perf_counter()
-    model, history = fit_head(x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx], cfg, verbose)
+    model, history = fit_head(x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx], cfg, spec,
+                              verbose)
     seconds = time.perf_counter() - start
     best = history["best_epoch"] - 1
     result = {
@@ -168,6 +173,8 @@ def run_train(cache: Path, model_dir: Path, cfg: HeadConfig, overwrite: bool = F
         "train_size": int(len(train_idx)), "val_size": int(len(val_idx)),
         "seconds": round(seconds, 2),
         "seconds_per_epoch": round(float(np.mean(history["epoch_seconds"])), 3),
+        "layer_weights": ({str(layer): w for layer, w in zip(spec.layers, history["layer_weights"])}
+                          if history["layer_weights"] else None),
     }
     config = {
         "head": cfg.to_dict(), "input": spec.to_dict(), "result": result,

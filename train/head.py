@@ -1,13 +1,51 @@
-"""The seed's classifier head: Dense blocks with BatchNorm, ReLU and Dropout, then a sigmoid unit."""
+"""The seed's classifier head: Dense blocks with BatchNorm, ReLU and Dropout, then a sigmoid unit,
+optionally behind a mix of the encoder's layers."""
 from __future__ import annotations
 
 import keras
+from keras import ops
+
+LAYER_MIXES = ("concat", "mean", "learned")
 
 
-def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: float) -> keras.Model:
+@keras.saving.register_keras_serializable(package="multilayer_bert_sentiment")
+class LayerMix(keras.layers.Layer):
+    """Mixes per-layer features [batch, poolings * layers * hidden] into [batch, poolings * hidden].
+
+    'mean' averages the layers; 'learned' is ELMo's scalar mix: softmax-normalised weights, one per
+    layer, and a scale, trained with the head.
+    """
+
+    def __init__(self, poolings: int, layers: int, hidden: int, learned: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.poolings, self.layers, self.hidden, self.learned = poolings, layers, hidden, learned
+
+    def build(self, input_shape):
+        self.logits = self.add_weight(shape=(self.layers,), initializer="zeros", name="layer_logits",
+                                      trainable=self.learned)
+        self.scale = self.add_weight(shape=(), initializer="ones", name="scale", trainable=self.learned)
+
+    def layer_weights(self):
+        return ops.softmax(self.logits)
+
+    def call(self, x):
+        x = ops.reshape(x, (-1, self.poolings, self.layers, self.hidden))
+        w = ops.reshape(self.layer_weights(), (1, 1, self.layers, 1))
+        return ops.reshape(ops.sum(x * w, axis=2) * self.scale, (-1, self.poolings * self.hidden))
+
+    def get_config(self):
+        return {**super().get_config(), "poolings": self.poolings, "layers": self.layers,
+                "hidden": self.hidden, "learned": self.learned}
+
+
+def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: float, layer_mix: str = "concat",
+               shape: tuple[int, int, int] | None = None) -> keras.Model:
+    """shape = (poolings, layers, hidden size) of the input; needed unless layer_mix is 'concat'."""
     if len(hidden) != len(dropout):
         raise ValueError("hidden and dropout need one entry per layer")
     layers = [keras.Input(shape=(input_dim,), name="features")]
+    if layer_mix != "concat":
+        layers.append(LayerMix(*shape, learned=layer_mix == "learned", name="layer_mix"))
     for units, rate in zip(hidden, dropout):
         layers += [keras.layers.Dense(units), keras.layers.BatchNormalization(),
                    keras.layers.Activation("relu"), keras.layers.Dropout(rate)]
@@ -18,3 +56,11 @@ def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: floa
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="binary_crossentropy",
                   metrics=["accuracy"], steps_per_execution=64)
     return model
+
+
+def mix_weights(model: keras.Model) -> list[float] | None:
+    """The layer weights a head mixes with (softmax of the learned logits), or None for concat."""
+    for layer in model.layers:
+        if isinstance(layer, LayerMix):
+            return [float(w) for w in keras.ops.convert_to_numpy(layer.layer_weights())]
+    return None

@@ -26,7 +26,7 @@ from extract.progress import _duration
 from extract.provenance import command_line, now, versions
 from train.fit import HeadConfig
 
-SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling")
+SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix")
 _worker_state: dict = {}
 
 
@@ -77,7 +77,7 @@ def _run_trial(cfg: HeadConfig, out_dir: str) -> dict:
     y = s["labels"]
     train_idx, val_idx = stratified_split(y, cfg.val_fraction, cfg.seed)
     t0 = time.perf_counter()
-    model, history = fit_head(x[train_idx], y[train_idx], x[val_idx], y[val_idx], cfg)
+    model, history = fit_head(x[train_idx], y[train_idx], x[val_idx], y[val_idx], cfg, spec)
     seconds = time.perf_counter() - t0
     best = history["best_epoch"] - 1
     result = {"key": trial_key(cfg), **cfg.to_dict(), "best_epoch": history["best_epoch"],
