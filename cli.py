@@ -118,7 +118,8 @@ def cli():
 @click.option("--stride", default=None, type=int, help="Tokens between window starts. [default: half a window]")
 @click.option("--pooling", default="mean", show_default=True, callback=comma_list(str),
               help="Poolings to store side by side: any of mean,max,cls.")
-@click.option("--batch-size", default=128, show_default=True, type=int, help="Sequences per encoder call.")
+@click.option("--batch-size", default=32, show_default=True, type=int,
+              help="Sequences per encoder call at full --seq-len; shorter batches take proportionally more.")
 @click.option("--limit", default=None, type=int, help="First N reviews per split (seeded order, balanced).")
 @click.option("--shard-size", default=4000, show_default=True, type=int, help="Reviews per HDF5 shard.")
 @click.option("--overwrite", is_flag=True, help="Replace a cache in --out made with other settings.")

@@ -40,9 +40,8 @@ class ServingModel(tf.Module):
             tokens = tokens.merge_dims(1, 2)
         segments, review = segment_tokens(tokens, s.budget, s.truncation, s.windows, s.window_stride())
         packed = self.preprocessor.bert_pack_inputs([segments], seq_length=s.seq_len)
-        pooled = pool_layers(self.encoder(packed)["encoder_outputs"], packed["input_mask"])
+        pooled = pool_layers(self.encoder(packed)["encoder_outputs"], packed["input_mask"], spec.poolings)
         counts = pooled.pop("tokens")
-        pooled = {p: pooled[p] for p in spec.poolings}
         if s.windows:
             pooled = combine_windows(pooled, counts, review, tokens.nrows())
         n = tf.shape(text)[0]

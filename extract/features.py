@@ -73,7 +73,7 @@ def _ranges(starts, lens):
 class Featurizer:
     """Holds a loaded preprocessor and encoder; turns lists of texts into pooled features."""
 
-    def __init__(self, preprocessor, encoder, settings: FeatureSettings, batch_size: int = 128,
+    def __init__(self, preprocessor, encoder, settings: FeatureSettings, batch_size: int = 32,
                  bucket: int = 32):
         self.preprocessor = preprocessor
         self.encoder = encoder
@@ -81,7 +81,7 @@ class Featurizer:
         self.batch_size = batch_size
         self.bucket = bucket
         probe = self._encode_pool(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))
-        self.num_layers, self.hidden_size = (int(d) for d in probe["mean"].shape[1:])
+        self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
 
     @tf.function(reduce_retracing=True)
     def _tokenize(self, texts):
@@ -107,16 +107,23 @@ class Featurizer:
     def _encode_pool(self, values, row_lengths, seq_length):
         segments = tf.RaggedTensor.from_row_lengths(values, row_lengths)
         packed = self.preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
-        return pool_layers(self.encoder(packed)["encoder_outputs"], packed["input_mask"])
+        return pool_layers(self.encoder(packed)["encoder_outputs"], packed["input_mask"], self.settings.poolings)
 
     def _batch_plan(self, lens):
-        """Length-sorted batches of segments, each padded to its own bucketed length."""
+        """Length-sorted batches of segments, each padded to its own bucketed length.
+
+        A batch holds about batch_size * seq_len tokens: batch_size sequences at full length, more
+        when they are short, so every encoder call does a similar amount of work and memory.
+        """
         order = np.argsort(-lens, kind="stable")
-        plan = []
-        for b in range(0, len(order), self.batch_size):
-            rows = order[b:b + self.batch_size]
-            longest = int(lens[rows].max()) + 2
-            plan.append((rows, min(self.settings.seq_len, -(-longest // self.bucket) * self.bucket)))
+        budget = self.batch_size * self.settings.seq_len
+        plan, b = [], 0
+        while b < len(order):
+            longest = int(lens[order[b]]) + 2
+            length = min(self.settings.seq_len, -(-longest // self.bucket) * self.bucket)
+            rows = order[b:b + max(1, budget // length)]
+            plan.append((rows, length))
+            b += len(rows)
         return plan
 
     def features(self, texts: list[str], progress=None) -> dict[str, np.ndarray]:

@@ -95,7 +95,7 @@ def _remove_cache_files(out: Path, manifest: dict) -> None:
 
 
 def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: list[str],
-                settings: FeatureSettings, batch_size: int = 128, limit: int | None = None,
+                settings: FeatureSettings, batch_size: int = 32, limit: int | None = None,
                 overwrite: bool = False, shard_size: int = SHARD_SIZE,
                 table: TableOptions = TableOptions()) -> dict:
     out = Path(out)

@@ -60,14 +60,19 @@ def combine_windows(pooled: dict, token_counts, review, n_reviews):
     return result
 
 
-def pool_layers(encoder_outputs, input_mask):
-    """Each layer's output pooled over the real tokens: {mean, max, cls: [batch, layers, hidden], tokens}."""
-    mask = tf.cast(input_mask, tf.float32)[:, tf.newaxis, :, tf.newaxis]
-    layers = tf.stack(list(encoder_outputs), axis=1)  # [batch, layers, length, hidden]
-    count = tf.reduce_sum(mask, axis=2)  # [batch, 1, 1]
-    return {
-        "mean": tf.reduce_sum(layers * mask, axis=2) / count,
-        "max": tf.reduce_max(tf.where(mask > 0, layers, tf.float32.min), axis=2),
-        "cls": layers[:, :, 0],
-        "tokens": count[:, 0, 0],
-    }
+def pool_layers(encoder_outputs, input_mask, poolings=("mean", "max", "cls")):
+    """Each layer's output pooled over the real tokens: {pooling: [batch, layers, hidden], tokens: [batch]}.
+
+    Layers are pooled one at a time, never stacked at full length, to keep memory at one layer's size.
+    """
+    mask = tf.cast(input_mask, tf.float32)[:, :, tf.newaxis]
+    count = tf.reduce_sum(mask, axis=1)  # [batch, 1]
+    pooled = {p: [] for p in poolings}
+    for layer in encoder_outputs:
+        if "mean" in pooled:
+            pooled["mean"].append(tf.reduce_sum(layer * mask, axis=1) / count)
+        if "max" in pooled:
+            pooled["max"].append(tf.reduce_max(tf.where(mask > 0, layer, tf.float32.min), axis=1))
+        if "cls" in pooled:
+            pooled["cls"].append(layer[:, 0])
+    return {**{p: tf.stack(v, axis=1) for p, v in pooled.items()}, "tokens": count[:, 0]}

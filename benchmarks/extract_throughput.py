@@ -1,0 +1,155 @@
+"""Stage-one speed: our `extract` against a seed-style baseline, and against the machine's matmul peak.
+
+    python benchmarks/extract_throughput.py [--n 2000] [--models minilm,random] [--configs 128,512]
+
+On the same N real reviews (the IMDB test split in the fixed seeded order), for each encoder
+(all-MiniLM-L6-v2 imported, and a random L-4/H-128/A-2) and each config (seq_len 128 head; seq_len
+512 head+tail):
+1. baseline, as the seed's map_function: batches of 64 in a tf.data map, `bert_pack_inputs` at the
+   full seq_len (every batch padded to it), the encoder, then tf.reduce_mean per layer;
+2. our extract path, end to end through `run_extract` (model loading and HDF5 writing included).
+Model FLOP utilisation = encoder matmul and attention FLOPs for the real tokens (padding excluded)
+per second, divided by the FLOP/s a large tf.matmul reaches in the same run.
+Writes benchmarks/results/extract_throughput.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from benchmarks.imdb_results import ENCODERS, SHARED, cpu_model  # noqa: E402
+
+CONFIGS = {"128": dict(seq_len=128, truncation="head"), "512": dict(seq_len=512, truncation="head+tail")}
+
+
+def matmul_peak(tf, size: int = 4096, repeats: int = 5) -> float:
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+    tf.matmul(a, b).numpy()  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        tf.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * size ** 3 / best
+
+
+def encoder_flops(lengths, layers: int, hidden: int, intermediate: int) -> float:
+    """Matmul and attention FLOPs of the encoder over sequences of the given real lengths."""
+    import numpy as np
+    n = np.asarray(lengths, np.float64)
+    per_layer = 2 * n * (4 * hidden * hidden + 2 * hidden * intermediate) + 4 * n * n * hidden
+    return float(layers * per_layer.sum())
+
+
+def ensure_encoder(name: str) -> Path:
+    from extract.encoder_export import save_encoder_pair
+    from extract.hf_import import read_checkpoint
+    folder = ROOT / "runs" / f"encoder-{name}"
+    if not (folder / "encoder").exists():
+        source, flags = ENCODERS[name]
+        config, weights, vocab, lower = read_checkpoint(source, random="--random" in flags)
+        save_encoder_pair(config, weights, vocab, lower, folder, {"source": str(source)})
+    return folder
+
+
+def baseline(tf, hub, folder: Path, texts: list[str], seq_len: int) -> float:
+    """Seed-style: returns seconds from model load to the last batch's features."""
+    t0 = time.perf_counter()
+    pre, enc = hub.load(str(folder / "preprocessor")), hub.load(str(folder / "encoder"))
+
+    def map_function(text):
+        packed = pre.bert_pack_inputs([pre.tokenize(text)], seq_length=seq_len)
+        outputs = enc(packed)["encoder_outputs"]
+        return tf.concat([tf.reduce_mean(o, axis=1) for o in outputs], axis=-1)
+
+    ds = tf.data.Dataset.from_tensor_slices(texts).batch(64).map(map_function).prefetch(tf.data.AUTOTUNE)
+    rows = sum(int(batch.shape[0]) for batch in ds)
+    assert rows == len(texts)
+    return time.perf_counter() - t0
+
+
+def ours(folder: Path, jsonl: Path, out: Path, config: dict) -> float:
+    from extract.features import FeatureSettings
+    from extract.run import run_extract
+    t0 = time.perf_counter()
+    run_extract(str(jsonl), out, str(folder / "encoder"), str(folder / "preprocessor"), ["test"],
+                FeatureSettings(**config), overwrite=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--models", default="minilm,random")
+    parser.add_argument("--configs", default="128,512")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+    import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401
+
+    from data.imdb import read_imdb
+    from extract.bert_model import BertConfig
+    from extract.features import FeatureSettings, Featurizer
+    from extract.segments import segment_tokens
+
+    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=args.n)["test"]
+    work = Path(tempfile.mkdtemp(prefix="throughput-"))
+    jsonl = work / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps({"text": t, "label": int(y), "split": "test"}) + "\n"
+                             for t, y in zip(reviews.texts, reviews.labels)))
+    peak = matmul_peak(tf)
+    print(f"matmul peak: {peak / 1e9:.1f} GFLOP/s", file=sys.stderr)
+    results = []
+    for name in args.models.split(","):
+        folder = ensure_encoder(name)
+        cfg = BertConfig.from_json(ENCODERS[name][0] / "config.json")
+        pre, enc = hub.load(str(folder / "preprocessor")), hub.load(str(folder / "encoder"))
+        for key in args.configs.split(","):
+            config = CONFIGS[key]
+            settings = FeatureSettings(**config)
+            featurizer = Featurizer(pre, enc, settings)
+            values, lengths = featurizer.tokenize(reviews.texts)
+            segments, _ = segment_tokens(tf.RaggedTensor.from_row_lengths(values, lengths), settings.budget,
+                                         settings.truncation)
+            real = segments.row_lengths().numpy() + 2  # [CLS] and [SEP]
+            flops = encoder_flops(real, cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size)
+            # The baseline keeps the head of each review: the same number of real tokens.
+            t_base = baseline(tf, hub, folder, reviews.texts, config["seq_len"])
+            t_ours = ours(folder, jsonl, work / f"cache-{name}-{key}", config)
+            row = {
+                "encoder": name, "seq_len": config["seq_len"], "truncation": config["truncation"],
+                "reviews": len(reviews), "real_tokens": int(real.sum()),
+                "padded_tokens_baseline": len(reviews) * config["seq_len"],
+                "baseline_seconds": round(t_base, 2), "ours_seconds": round(t_ours, 2),
+                "baseline_reviews_per_s": round(len(reviews) / t_base, 1),
+                "ours_reviews_per_s": round(len(reviews) / t_ours, 1),
+                "ours_tokens_per_s": round(real.sum() / t_ours, 1),
+                "speedup": round(t_base / t_ours, 2),
+                "baseline_mfu": round(flops / t_base / peak, 3), "ours_mfu": round(flops / t_ours / peak, 3),
+            }
+            results.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    payload = {"matmul_peak_gflops": round(peak / 1e9, 1), "results": results,
+               "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                           "gpu": bool(tf.config.list_physical_devices("GPU"))},
+               "command": "python benchmarks/extract_throughput.py " + " ".join(sys.argv[1:]),
+               "date": time.strftime("%Y-%m-%d")}
+    out = ROOT / "benchmarks" / "results" / (
+        "extract_throughput_gpu.json" if payload["machine"]["gpu"] else "extract_throughput.json")
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(json.dumps(payload, indent=2))
+
+
+if __name__ == "__main__":
+    main()
