@@ -122,11 +122,15 @@ def cli():
               help="Sequences per encoder call at full --seq-len; shorter batches take proportionally more.")
 @click.option("--limit", default=None, type=int, help="First N reviews per split (seeded order, balanced).")
 @click.option("--shard-size", default=4000, show_default=True, type=int, help="Reviews per HDF5 shard.")
+@click.option("--runner", default="local", show_default=True, type=click.Choice(["local", "beam"]),
+              help="beam: run stage one as an Apache Beam pipeline (pip install '.[beam]').")
+@click.option("--beam-option", "beam_options", multiple=True,
+              help="Beam pipeline option KEY=VALUE, repeatable, e.g. runner=DataflowRunner.")
 @click.option("--overwrite", is_flag=True, help="Replace a cache in --out made with other settings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly
 def extract(data, text_field, label_field, split_ratio, out, encoder, preprocessor, splits, seq_len, truncation,
-            windows, stride, pooling, batch_size, limit, shard_size, overwrite, as_json):
+            windows, stride, pooling, batch_size, limit, shard_size, runner, beam_options, overwrite, as_json):
     from data.sources import TableOptions
     from extract.encoders import DEFAULT_ENCODER, DEFAULT_PREPROCESSOR
     from extract.features import FeatureSettings
@@ -139,7 +143,8 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
                                poolings=tuple(pooling))
     summary = run_extract(data, out, encoder or DEFAULT_ENCODER, preprocessor or DEFAULT_PREPROCESSOR,
                           list(splits), settings, batch_size=batch_size, limit=limit, overwrite=overwrite,
-                          shard_size=shard_size, table=TableOptions(text_field, label_field, split_ratio))
+                          shard_size=shard_size, table=TableOptions(text_field, label_field, split_ratio),
+                          runner=runner, beam_options=tuple(beam_options))
     lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']}"]
     for split, s in summary["splits"].items():
         speed = "already complete, kept" if s["skipped"] else f"{s['seconds']:.1f} s, {s['reviews_per_s']} reviews/s"

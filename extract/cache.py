@@ -78,6 +78,11 @@ def read_manifest(cache: Path) -> dict:
     return manifest
 
 
+def feature_arrays(pooled: dict[str, np.ndarray], poolings) -> dict[str, np.ndarray]:
+    """{pooling: [n, layers, hidden]} -> {dataset name: [n, layers*hidden]}, layer-major."""
+    return {dataset_name(p, poolings[0]): pooled[p].reshape(len(pooled[p]), -1) for p in poolings}
+
+
 def write_shard(path: Path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
                 attrs: dict) -> str:
     """Write one shard atomically. Returns its sha256.
@@ -85,6 +90,13 @@ def write_shard(path: Path, features: dict[str, np.ndarray], labels: np.ndarray,
     The HDF5 file is built in memory and written by write_atomic_bytes: a full disk then surfaces
     as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
     """
+    data = shard_bytes(features, labels, ids, attrs)
+    write_atomic_bytes(Path(path), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str], attrs: dict) -> bytes:
+    """One shard as the bytes of an HDF5 file."""
     buffer = io.BytesIO()
     with h5py.File(buffer, "w", track_order=True) as f:
         for name, values in features.items():
@@ -95,9 +107,7 @@ def write_shard(path: Path, features: dict[str, np.ndarray], labels: np.ndarray,
                          track_times=False)
         for key, value in attrs.items():
             f.attrs[key] = value
-    data = buffer.getvalue()
-    write_atomic_bytes(Path(path), data)
-    return hashlib.sha256(data).hexdigest()
+    return buffer.getvalue()
 
 
 def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str], verify: bool = True):

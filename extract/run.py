@@ -6,6 +6,7 @@ running the same command again after an interruption redoes only what is missing
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -97,7 +98,8 @@ def _remove_cache_files(out: Path, manifest: dict) -> None:
 def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: list[str],
                 settings: FeatureSettings, batch_size: int = 32, limit: int | None = None,
                 overwrite: bool = False, shard_size: int = SHARD_SIZE,
-                table: TableOptions = TableOptions()) -> dict:
+                table: TableOptions = TableOptions(), runner: str = "local",
+                beam_options: tuple[str, ...] = ()) -> dict:
     out = Path(out)
     settings.validate()
     if limit is not None and limit < 1:
@@ -123,7 +125,7 @@ def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: l
     try:
         with cache_lock(out):
             return _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings,
-                                   batch_size, shard_size)
+                                   batch_size, shard_size, runner, beam_options)
     except BadInput:
         if created and not _entries(out):
             shutil.rmtree(out, ignore_errors=True)  # leave no trace of a run that wrote nothing
@@ -135,7 +137,7 @@ def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: l
 
 
 def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings, batch_size,
-                    shard_size) -> dict:
+                    shard_size, runner="local", beam_options=()) -> dict:
     existing, replaced = _prepare_out(out, fields, overwrite)
     featurizer = Featurizer(encoders.load(preprocessor, "--preprocessor"), encoders.load(encoder, "--encoder"),
                             settings, batch_size=batch_size)
@@ -159,51 +161,96 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
     }
     manifest.update(versions=versions(), command=command_line(), machine={**machine(), "device": device})
 
-    summary = {"cache": str(out), "device": device, "dim": dim, "splits": {}}
-    for split in splits:
-        summary["splits"][split] = _extract_split(out, split, reviews[split], featurizer, manifest, shard_size)
+    summary = {"cache": str(out), "device": device, "dim": dim, "runner": runner, "splits": {}}
+    plans = [_plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]
+    cache.write_manifest(out, manifest)
+    if runner == "beam":
+        from extract.beam_runner import run_beam
+
+        start = time.perf_counter()
+        run_beam(out, [(plan, i) for plan in plans for i in plan.todo], reviews, fields, settings, batch_size,
+                 manifest["fingerprint"], beam_options)
+        for plan in plans:
+            plan.seconds = time.perf_counter() - start  # one pipeline for all splits
+            for i in plan.todo:
+                name = cache.shard_name(plan.split, i, plan.count)
+                lo, hi = plan.bounds(i)
+                plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": cache.sha256_file(out / name)})
+    else:
+        for plan in plans:
+            _encode_split_locally(out, plan, reviews[plan.split], featurizer, manifest)
+    for plan in plans:
+        plan.entry["shards"].sort(key=lambda shard: shard["file"])
+        encoded = sum(plan.bounds(i)[1] - plan.bounds(i)[0] for i in plan.todo)
+        if plan.todo:
+            plan.entry["seconds"] = round(plan.seconds, 2)
+        plan.entry["complete"] = True
+        summary["splits"][plan.split] = {
+            **plan.entry["counts"], "shards": plan.count, "seconds": round(plan.seconds, 2),
+            "reviews_per_s": round(encoded / plan.seconds, 2) if encoded and plan.seconds > 0 else None,
+            "skipped": not plan.todo}
+    cache.write_manifest(out, manifest)
     return summary
 
 
-def _extract_split(out, split, reviews, featurizer, manifest, shard_size) -> dict:
+@dataclasses.dataclass
+class SplitPlan:
+    """Which shards of a split exist already (kept in entry) and which are still to encode."""
+    split: str
+    n: int
+    count: int
+    shard_size: int
+    entry: dict
+    todo: list[int]
+    seconds: float = 0.0
+
+    def bounds(self, i: int) -> tuple[int, int]:
+        return i * self.shard_size, min(self.n, (i + 1) * self.shard_size)
+
+
+def _plan_split(out, split, reviews, manifest, shard_size) -> SplitPlan:
     n = len(reviews)
     count = max(1, -(-n // shard_size))
-    entry = manifest["splits"].get(split)
-    if entry and entry.get("complete") and all(
-            (out / s["file"]).exists() and cache.sha256_file(out / s["file"]) == s["sha256"]
-            for s in entry["shards"]):
-        return {**entry["counts"], "shards": count, "seconds": 0.0, "reviews_per_s": None, "skipped": True}
-    kept = {s["file"]: s for s in (entry or {}).get("shards", [])}
+    old = manifest["splits"].get(split) or {}
+    kept = {s["file"]: s for s in old.get("shards", [])}
     entry = {"counts": reviews.counts(), "shards": [], "complete": False}
-    manifest["splits"][split] = entry
-    cache.write_manifest(out, manifest)
-
-    progress = Progress(f"extract {split}", n)
-    encoded = 0
-    start = time.perf_counter()
+    todo = []
     for i in range(count):
         name = cache.shard_name(split, i, count)
-        lo, hi = i * shard_size, min(n, (i + 1) * shard_size)
-        old = kept.get(name)
-        if old and (out / name).exists() and cache.sha256_file(out / name) == old["sha256"]:
-            entry["shards"].append(old)  # finished before an interruption: keep it
+        shard = kept.get(name)
+        if shard and (out / name).exists() and cache.sha256_file(out / name) == shard["sha256"]:
+            entry["shards"].append(shard)  # finished before: keep it
+        else:
+            todo.append(i)
+    if not todo and old.get("complete"):
+        entry = old
+    manifest["splits"][split] = entry
+    return SplitPlan(split, n, count, shard_size, entry, todo)
+
+
+def shard_attrs(split: str, index: int, count: int, fingerprint_: str) -> dict:
+    return {"split": split, "index": index, "of": count, "fingerprint": fingerprint_}
+
+
+def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest) -> None:
+    if not plan.todo:
+        return
+    progress = Progress(f"extract {plan.split}", plan.n)
+    start = time.perf_counter()
+    todo = set(plan.todo)
+    for i in range(plan.count):
+        lo, hi = plan.bounds(i)
+        if i not in todo:
             progress.update(hi)
             continue
         pooled = featurizer.features(reviews.texts[lo:hi],
                                      progress=lambda frac: progress.update(lo + frac * (hi - lo)))
-        first = featurizer.settings.poolings[0]
-        arrays = {cache.dataset_name(p, first): v.reshape(len(v), -1) for p, v in pooled.items()}
-        digest = cache.write_shard(out / name, arrays, reviews.labels[lo:hi], reviews.ids[lo:hi],
-                                   {"split": split, "index": i, "of": count,
-                                    "fingerprint": manifest["fingerprint"]})
-        entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})
+        name = cache.shard_name(plan.split, i, plan.count)
+        digest = cache.write_shard(out / name, cache.feature_arrays(pooled, featurizer.settings.poolings),
+                                   reviews.labels[lo:hi], reviews.ids[lo:hi],
+                                   shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]))
+        plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})
         cache.write_manifest(out, manifest)
-        encoded += hi - lo
         progress.update(hi)
     progress.finish()
-    seconds = time.perf_counter() - start
-    entry["complete"] = True
-    entry["seconds"] = round(seconds, 2)
-    cache.write_manifest(out, manifest)
-    return {**entry["counts"], "shards": count, "seconds": round(seconds, 2),
-            "reviews_per_s": round(encoded / seconds, 2) if encoded and seconds > 0 else None, "skipped": False}
+    plan.seconds = time.perf_counter() - start

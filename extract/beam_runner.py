@@ -1,0 +1,120 @@
+"""Stage one on Apache Beam: the same shards and manifest as the local path, from many workers.
+
+Each review is an element keyed by its shard; reviews are batched with BatchElements and encoded
+by a DoFn that loads the encoder and preprocessor once per worker (in `setup`) and pools exactly as
+the local path does (extract/features.py); a shard's reviews are grouped, put back in order and
+written as one HDF5 file through Beam's FileSystems (temporary name, then rename). Which review
+goes to which shard is fixed by the seeded order, so a rerun after a failure writes only the
+shards that are missing. apache-beam is an optional extra: `pip install .[beam]`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from data.errors import BadInput
+
+BATCH_MIN, BATCH_MAX = 64, 512
+
+
+def _beam():
+    try:
+        import apache_beam as beam
+    except ImportError:
+        raise BadInput("--runner beam: Apache Beam is not installed; install it with "
+                       "`pip install '.[beam]'` (or `pip install apache-beam`)")
+    return beam
+
+
+class EncodeBatch:
+    """DoFn body: (shard key, position, id, text, label) batches -> (shard key, (position, id, label, pooled))."""
+
+    def __init__(self, encoder: str, preprocessor: str, settings: dict, batch_size: int):
+        self.encoder, self.preprocessor = encoder, preprocessor
+        self.settings, self.batch_size = settings, batch_size
+        self.featurizer = None
+
+    def setup(self):
+        from extract import encoders
+        from extract.features import FeatureSettings, Featurizer
+
+        self.featurizer = Featurizer(encoders.load(self.preprocessor, "--preprocessor"),
+                                     encoders.load(self.encoder, "--encoder"),
+                                     FeatureSettings.from_dict(self.settings), batch_size=self.batch_size)
+
+    def process(self, batch):
+        pooled = self.featurizer.features([row[3] for row in batch])
+        for j, (key, position, review_id, _, label) in enumerate(batch):
+            yield key, (position, review_id, label, {p: v[j] for p, v in pooled.items()})
+
+
+def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
+    """Order a shard's reviews by position and write the shard file whole."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from extract.cache import feature_arrays, shard_bytes
+    from extract.run import shard_attrs
+
+    (split, index, count), rows = element
+    rows = sorted(rows, key=lambda row: row[0])
+    pooled = {p: np.stack([row[3][p] for row in rows]) for p in poolings}
+    data = shard_bytes(feature_arrays(pooled, poolings), np.array([row[2] for row in rows], np.int8),
+                       [row[1] for row in rows], shard_attrs(split, index, count, fingerprint))
+    name = f"{split}-{index:05d}-of-{count:05d}.h5"
+    final = FileSystems.join(out, name)
+    tmp = FileSystems.join(out, f".{name}.tmp-beam")
+    with FileSystems.create(tmp) as f:
+        f.write(data)
+    if FileSystems.exists(final):
+        FileSystems.delete([final])
+    FileSystems.rename([tmp], [final])
+    yield name
+
+
+def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam_options) -> None:
+    """Encode and write every (plan, shard index) in todo with one Beam pipeline."""
+    if not todo:
+        return
+    beam = _beam()
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    # DirectRunner's worker processes unpickle our DoFn: they need this project on their path
+    # even when it runs from a clone rather than an install. Remote workers get it as a package.
+    root = str(Path(__file__).resolve().parent.parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    flags = ["--default_sdk_harness_log_level=WARNING"]  # workers' INFO lines would bury progress
+    for option in beam_options:
+        if "=" not in option:
+            raise BadInput(f"--beam-option {option}: use KEY=VALUE, e.g. direct_num_workers=2")
+        key, value = option.split("=", 1)
+        flags.append(f"--{key.lstrip('-')}={value}")
+    elements = []
+    for plan, i in todo:
+        lo, hi = plan.bounds(i)
+        r = reviews[plan.split]
+        key = (plan.split, i, plan.count)
+        elements += [(key, pos, r.ids[pos], r.texts[pos], int(r.labels[pos])) for pos in range(lo, hi)]
+
+    class Encode(beam.DoFn):
+        def __init__(self):
+            self.body = EncodeBatch(fields["encoder"]["handle"], fields["preprocessor"]["handle"],
+                                    settings.to_dict(), batch_size)
+
+        def setup(self):
+            self.body.setup()
+
+        def process(self, batch):
+            yield from self.body.process(batch)
+
+    with beam.Pipeline(options=PipelineOptions(flags)) as pipeline:
+        _ = (pipeline
+             | "Reviews" >> beam.Create(elements, reshuffle=True)
+             | "Batch" >> beam.BatchElements(min_batch_size=BATCH_MIN, max_batch_size=BATCH_MAX)
+             | "Encode" >> beam.ParDo(Encode())
+             | "ByShard" >> beam.GroupByKey()
+             | "Write" >> beam.FlatMap(write_shard_group, str(out.resolve()), list(settings.poolings), fingerprint))
