@@ -12,7 +12,7 @@ RUN ?= runs/main
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,beam]'
 	touch $@
 
 # Offline main job: import a Hugging Face BERT, extract IMDB once, train the head, evaluate on test.

@@ -1,0 +1,100 @@
+"""First real results: the whole pipeline on full IMDB (25,000 train, 25,000 test) in the seed's setup.
+
+    python benchmarks/imdb_results.py minilm   # all-MiniLM-L6-v2, pretrained, 6 x 384 = 2304-d
+    python benchmarks/imdb_results.py random   # random L-4/H-128/A-2, the control, 512-d
+
+Each run calls the CLI exactly as a user would (import-encoder, extract, train, evaluate) and writes
+benchmarks/results/imdb_<name>.json with test accuracy and loss, validation accuracy, extraction
+wall time and reviews/s, seconds per training epoch, and the machine.
+Extra arguments after the name go to `extract` (e.g. --seq-len 512 --truncation head+tail).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+ENCODERS = {
+    "minilm": (SHARED / "models/all-MiniLM-L6-v2", []),
+    "random": (SHARED / "models/bert_uncased_L-4_H-128_A-2-config-only", ["--random"]),
+}
+
+
+def cli(*args: str) -> tuple[dict, float, str]:
+    cmd = [sys.executable, str(ROOT / "cli.py"), *args, "--json"]
+    shown = "python cli.py " + " ".join(args)
+    print(f"$ {shown}", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True, cwd=ROOT).stdout
+    return json.loads(out), time.perf_counter() - t0, shown
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main(name: str, extra: list[str]) -> None:
+    source, flags = ENCODERS[name]
+    tag = name + ("-" + "-".join(a.strip("-").replace("+", "") for a in extra) if extra else "")
+    work = ROOT / "runs" / tag
+    model_src = ROOT / "runs" / f"encoder-{name}"
+    data = str(SHARED / "data/imdb/aclImdb_v1.tar.gz")
+    commands = []
+    if not (model_src / "encoder").exists():
+        _, _, shown = cli("import-encoder", str(source), "--out", str(model_src), *flags)
+        commands.append(shown)
+    extract, extract_wall, shown = cli(
+        "extract", "--data", data, "--out", str(work / "cache"), "--encoder", str(model_src / "encoder"),
+        "--preprocessor", str(model_src / "preprocessor"), *extra)
+    commands.append(shown)
+    # Peak resident memory of the children so far: import-encoder and extract.
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    trained, _, shown = cli("train", "--cache", str(work / "cache"), "--model-dir", str(work / "model"),
+                            "--overwrite")
+    commands.append(shown)
+    test, _, shown = cli("evaluate", "--cache", str(work / "cache"), "--model-dir", str(work / "model"))
+    commands.append(shown)
+    reviews = sum(s["total"] for s in extract["splits"].values())
+    encode_seconds = sum(s["seconds"] for s in extract["splits"].values())
+    result = {
+        "encoder": {"minilm": "all-MiniLM-L6-v2 (pretrained, imported from Hugging Face safetensors)",
+                    "random": "random L-4/H-128/A-2 (config only, seed 0): the control"}[name],
+        "extract_args": extra,
+        "feature_dim": extract["dim"],
+        "test_accuracy": test["accuracy"], "test_loss": test["loss"], "test_auc": test["auc"],
+        "test_f1": test["f1"], "val_accuracy": trained["val_accuracy"], "val_loss": trained["val_loss"],
+        "best_epoch": trained["best_epoch"], "epochs_run": trained["epochs_run"],
+        "seconds_per_epoch": trained["seconds_per_epoch"],
+        "extract_reviews": reviews,
+        "extract_wall_seconds": round(extract_wall, 1),
+        "extract_encode_seconds": round(encode_seconds, 1),
+        "extract_reviews_per_s": round(reviews / encode_seconds, 1),
+        "extract_peak_rss_mb": round(peak_rss_mb),
+        "device": extract["device"],
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
+        "commands": commands,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    out = ROOT / "benchmarks" / "results" / f"imdb_{tag}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in ENCODERS:
+        sys.exit(f"usage: python benchmarks/imdb_results.py {{{','.join(ENCODERS)}}} [extract flags]")
+    main(sys.argv[1], sys.argv[2:])
