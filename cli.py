@@ -119,7 +119,8 @@ def cli():
 @click.option("--pooling", default="mean", show_default=True, callback=comma_list(str),
               help="Poolings to store side by side: any of mean,max,cls.")
 @click.option("--batch-size", default=32, show_default=True, type=int,
-              help="Sequences per encoder call at full --seq-len; shorter batches take proportionally more.")
+              help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "
+                   "sequences when shorter, fewer when longer).")
 @click.option("--limit", default=None, type=int, help="First N reviews per split (seeded order, balanced).")
 @click.option("--shard-size", default=4000, show_default=True, type=int, help="Reviews per HDF5 shard.")
 @click.option("--runner", default="local", show_default=True, type=click.Choice(["local", "beam"]),

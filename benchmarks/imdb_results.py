@@ -48,7 +48,7 @@ def cpu_model() -> str:
 
 def main(name: str, extra: list[str]) -> None:
     source, flags = ENCODERS[name]
-    tag = name + ("-" + "-".join(a.strip("-").replace("+", "") for a in extra) if extra else "")
+    tag = name + ("-" + "-".join(a.strip("-").replace("+", "").replace(",", "") for a in extra) if extra else "")
     work = ROOT / "runs" / tag
     model_src = ROOT / "runs" / f"encoder-{name}"
     data = str(SHARED / "data/imdb/aclImdb_v1.tar.gz")

@@ -18,6 +18,7 @@ from data.errors import BadInput
 from extract.segments import combine_windows, pool_layers, segment_tokens
 
 POOLINGS = ("mean", "max", "cls")
+TOKENS_PER_SEQUENCE = 128  # --batch-size counts sequences of this length
 TRUNCATIONS = ("head", "tail", "head+tail")
 
 
@@ -112,11 +113,12 @@ class Featurizer:
     def _batch_plan(self, lens):
         """Length-sorted batches of segments, each padded to its own bucketed length.
 
-        A batch holds about batch_size * seq_len tokens: batch_size sequences at full length, more
-        when they are short, so every encoder call does a similar amount of work and memory.
+        A batch holds about batch_size * 128 tokens: batch_size sequences of 128 tokens, more when
+        they are shorter, fewer when longer. A fixed token budget keeps every encoder call's work and
+        memory alike; on CPU, 512-token batches of 64 sequences ran at half the speed of 8.
         """
         order = np.argsort(-lens, kind="stable")
-        budget = self.batch_size * self.settings.seq_len
+        budget = self.batch_size * TOKENS_PER_SEQUENCE
         plan, b = [], 0
         while b < len(order):
             longest = int(lens[order[b]]) + 2
