@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 DATA ?= ../shared/data/imdb/aclImdb_v1.tar.gz
 HF_MODEL ?= ../shared/models/all-MiniLM-L6-v2
 RUN ?= runs/main
+EXTRACT_FLAGS ?=
 
 .PHONY: run run-hub test
 
@@ -19,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	test -d $(RUN)/encoder/encoder || $(PY) cli.py import-encoder $(HF_MODEL) --out $(RUN)/encoder
 	$(PY) cli.py extract --data $(DATA) --out $(RUN)/cache \
-		--encoder $(RUN)/encoder/encoder --preprocessor $(RUN)/encoder/preprocessor
+		--encoder $(RUN)/encoder/encoder --preprocessor $(RUN)/encoder/preprocessor $(EXTRACT_FLAGS)
 	$(PY) cli.py train --cache $(RUN)/cache --model-dir $(RUN)/model --overwrite
 	$(PY) cli.py evaluate --cache $(RUN)/cache --model-dir $(RUN)/model
 

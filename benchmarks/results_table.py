@@ -1,4 +1,5 @@
-"""Print README's results table from benchmarks/results/imdb_*.json (written by imdb_results.py)."""
+"""Print README's tables from benchmarks/results/: the IMDB results (imdb_*.json, from imdb_results.py)
+and the extraction throughput (extract_throughput.json, from extract_throughput.py)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def main() -> None:
+def results() -> None:
     print("| Encoder (frozen) | Features | Test accuracy | Test loss | Val accuracy | Extract, 50k reviews "
           "| Seconds / epoch |")
     print("|---|---|---|---|---|---|---|")
@@ -22,5 +23,33 @@ def main() -> None:
               f"{r['device']}, {r['machine']['cores']} cores) | {r['seconds_per_epoch']:.2f} |")
 
 
+def throughput() -> None:
+    path = RESULTS / "extract_throughput.json"
+    if not path.exists():
+        return
+    names = {"minilm": "all-MiniLM-L6-v2", "random": "random L-4/H-128/A-2"}
+    print("\n| Encoder | Tokens | Baseline reviews/s | Ours reviews/s | Speed-up | Baseline MFU | Ours MFU |")
+    print("|---|---|---|---|---|---|---|")
+    for r in json.loads(path.read_text())["results"]:
+        print(f"| {names[r['encoder']]} | {r['seq_len']} {r['truncation']} | {r['baseline_reviews_per_s']} "
+              f"| {r['ours_reviews_per_s']} | {r['speedup']:.2f}x | {100 * r['baseline_mfu']:.1f} % "
+              f"| {100 * r['ours_mfu']:.1f} % |")
+
+
+def ablations() -> None:
+    for path in sorted(RESULTS.glob("ablation_*.json")):
+        d = json.loads(path.read_text())
+        f = d["extract"]
+        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{f['truncation']}` ({path.name}); "
+              f"best on validation evaluated on test: {100 * d['best_test_accuracy']:.2f} %")
+        print("\n| Pooling | Layers | Layer mix | Val accuracy | Val loss |")
+        print("|---|---|---|---|---|")
+        for t in d["trials"]:
+            print(f"| {'+'.join(t['pooling'])} | {t['layers']} | {t['layer_mix']} | {100 * t['val_accuracy']:.2f} % "
+                  f"| {t['val_loss']:.4f} |")
+
+
 if __name__ == "__main__":
-    main()
+    results()
+    throughput()
+    ablations()

@@ -216,3 +216,22 @@ def test_train_on_chosen_layers(extracted, runner, cli_main, tmp_path):
     assert config["input"]["layers"] == [1] and config["input"]["dim"] == 16
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "n", "--layers", "5")
     assert r.exit_code == 2 and "layer 5 does not exist" in r.stderr
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows):
+    import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401
+
+    from data.imdb import read_imdb
+    from extract.features import FeatureSettings, Featurizer
+
+    texts = read_imdb(tiny_archive, ["test"], limit=40)["test"].texts
+    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    settings = FeatureSettings(seq_len=24 if windows else 64, windows=windows, stride=10,
+                               poolings=("mean", "max", "cls"))
+    a = Featurizer(pre, enc, settings, batch_size=1, bucket=8).features(texts)
+    b = Featurizer(pre, enc, settings, batch_size=50, bucket=64).features(texts)
+    for p in settings.poolings:
+        assert a[p].shape == (40, 2, 16)
+        np.testing.assert_allclose(a[p], b[p], atol=1e-5)
