@@ -158,6 +158,10 @@ class Featurizer:
             done_segments += len(rows)
             if progress is not None:
                 progress(done_segments / max(1, len(review)))
+        if done_segments != len(review):
+            # tf.data can end a generator early (e.g. on an exception in its thread); never let
+            # unencoded rows through as zeros.
+            raise RuntimeError(f"the encoder pipeline stopped after {done_segments} of {len(review)} segments")
         if not s.windows:
             return pooled
         return {p: v.numpy() for p, v in combine_windows(pooled, counts, review, n).items()}

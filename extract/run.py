@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +38,24 @@ def fingerprint(fields: dict) -> str:
 def _differences(old: dict, new: dict) -> list[str]:
     keys = sorted(set(old) | set(new))
     return [k for k in keys if old.get(k) != new.get(k)]
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Ctrl-C only sets a flag, checked by the encoding loop between batches.
+
+    A KeyboardInterrupt raised while TensorFlow runs our batch generator in its own thread can be
+    swallowed and end the dataset early; deferring it keeps the interrupt and the data intact.
+    """
+    hit = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield hit.is_set
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.set())
+    try:
+        yield hit.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -177,8 +197,9 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
                 lo, hi = plan.bounds(i)
                 plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": cache.sha256_file(out / name)})
     else:
-        for plan in plans:
-            _encode_split_locally(out, plan, reviews[plan.split], featurizer, manifest)
+        with deferred_interrupt() as interrupted:
+            for plan in plans:
+                _encode_split_locally(out, plan, reviews[plan.split], featurizer, manifest, interrupted)
     for plan in plans:
         plan.entry["shards"].sort(key=lambda shard: shard["file"])
         encoded = sum(plan.bounds(i)[1] - plan.bounds(i)[0] for i in plan.todo)
@@ -232,19 +253,24 @@ def shard_attrs(split: str, index: int, count: int, fingerprint_: str) -> dict:
     return {"split": split, "index": index, "of": count, "fingerprint": fingerprint_}
 
 
-def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest) -> None:
+def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest, interrupted) -> None:
     if not plan.todo:
         return
     progress = Progress(f"extract {plan.split}", plan.n)
     start = time.perf_counter()
     todo = set(plan.todo)
+
+    def report(done: float) -> None:
+        if interrupted():
+            raise KeyboardInterrupt  # between batches: finished shards stay, this one is dropped
+        progress.update(done)
+
     for i in range(plan.count):
         lo, hi = plan.bounds(i)
         if i not in todo:
             progress.update(hi)
             continue
-        pooled = featurizer.features(reviews.texts[lo:hi],
-                                     progress=lambda frac: progress.update(lo + frac * (hi - lo)))
+        pooled = featurizer.features(reviews.texts[lo:hi], progress=lambda frac: report(lo + frac * (hi - lo)))
         name = cache.shard_name(plan.split, i, plan.count)
         digest = cache.write_shard(out / name, cache.feature_arrays(pooled, featurizer.settings.poolings),
                                    reviews.labels[lo:hi], reviews.ids[lo:hi],
