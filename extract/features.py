@@ -143,12 +143,16 @@ class Featurizer:
         counts = np.zeros(len(review), np.float32)
         plan = self._batch_plan(seg_lens)
         seg_starts = np.cumsum(seg_lens) - seg_lens
-        ds = tf.data.Dataset.from_generator(
-            lambda: ((tokens[_ranges(seg_starts[rows], seg_lens[rows])], seg_lens[rows], length)
-                     for rows, length in plan),
-            output_signature=(tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
-                              tf.TensorSpec([], tf.int32)),
-        ).prefetch(2)
+        # Every batch's tokens as one row of a ragged tensor: tf.data then slices and prefetches them
+        # in C++, with no Python generator thread competing with this loop for the GIL.
+        batch_tokens = [tokens[_ranges(seg_starts[rows], seg_lens[rows])] for rows, _ in plan]
+        ds = tf.data.Dataset.from_tensor_slices((
+            tf.RaggedTensor.from_row_lengths(np.concatenate(batch_tokens) if plan else np.zeros(0, np.int32),
+                                             [len(b) for b in batch_tokens]),
+            tf.RaggedTensor.from_row_lengths(np.concatenate([seg_lens[rows] for rows, _ in plan])
+                                             if plan else np.zeros(0, np.int64), [len(rows) for rows, _ in plan]),
+            tf.constant([length for _, length in plan], tf.int32),
+        )).prefetch(2)
         done_segments = 0
         for (rows, _), (t, l, length) in zip(plan, ds):
             out = self._encode_pool(t, l, length)
