@@ -1,9 +1,13 @@
 """multilayer-bert-sentiment: frozen multi-layer BERT features, cached once, and a fast Keras head.
 
+\b
     python cli.py extract  --data SRC --out CACHE      stage one: encode once, write HDF5 shards
     python cli.py train    --cache CACHE --model-dir M stage two: train the head in seconds
     python cli.py evaluate --cache CACHE --model-dir M test accuracy, loss, P/R/F1, AUC
     python cli.py predict  --model-dir M [TEXT ...]    score new reviews (stdin: one per line)
+    python cli.py sweep    --cache CACHE --out DIR     many heads in parallel, resumable
+    python cli.py export   --model-dir M --out DIR     one SavedModel: raw text -> probability
+    python cli.py check-cache CACHE                    verify every shard of a cache
     python cli.py import-encoder SRC --out DIR         Hugging Face BERT -> TF Hub SavedModels
 """
 from __future__ import annotations
