@@ -280,12 +280,12 @@ def evaluate(cache, model_dir, split, plot_dir, as_json):
     cm = r["confusion_matrix"]
     name = split.capitalize()
     text = "\n".join([
-        f"| Metric | Value |", "|--------|-------|",
+        "| Metric | Value |", "|--------|-------|",
         f"| {name} Accuracy | {100 * r['accuracy']:.2f}% |", f"| {name} Loss | {r['loss']:.4f} |",
         f"| Precision | {r['precision']:.4f} |", f"| Recall | {r['recall']:.4f} |", f"| F1 | {r['f1']:.4f} |",
         f"| ROC AUC | {r['auc']:.4f} |", f"| Reviews | {r['n']} |", "",
         "Confusion matrix (rows: true, columns: predicted)",
-        f"            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
+        "            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
         f"  positive  {cm['fn']:8d}  {cm['tp']:8d}",
     ] + ([f"figures: {', '.join(r['plots'])}"] if plot_dir else []))
     emit(r, as_json, text)
