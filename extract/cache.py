@@ -110,7 +110,7 @@ def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[s
     return buffer.getvalue()
 
 
-def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str], verify: bool = True):
+def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str]):
     """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
 
     Returns ({dataset: array}, labels, ids). Any problem is a BadInput naming the shard.
@@ -119,7 +119,7 @@ def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str], veri
     rebuild = "run the same extract command again to rebuild it"
     if not path.exists():
         raise BadInput(f"{path}: shard is missing; {rebuild}")
-    if verify and sha256_file(path) != shard["sha256"]:
+    if sha256_file(path) != shard["sha256"]:
         raise BadInput(f"{path}: shard checksum does not match the manifest (truncated, corrupted or "
                        f"replaced); {rebuild}")
     try:
@@ -155,7 +155,7 @@ def _split_entry(cache: Path, manifest: dict, split: str) -> dict:
     return entry
 
 
-def read_split(cache: Path, split: str, poolings: list[str] | None = None, verify: bool = True):
+def read_split(cache: Path, split: str, poolings: list[str] | None = None):
     """Load one split whole: ({pooling: float32 [n, layers*hidden]}, labels int8 [n], ids, manifest).
 
     Every shard is checked against the manifest, so a truncated, corrupted, missing or foreign
@@ -174,7 +174,7 @@ def read_split(cache: Path, split: str, poolings: list[str] | None = None, verif
     parts = {p: [] for p in poolings}
     labels, ids = [], []
     for shard in entry["shards"]:
-        arrays, shard_labels, shard_ids = _read_shard(cache, shard, manifest, names, verify)
+        arrays, shard_labels, shard_ids = _read_shard(cache, shard, manifest, names)
         for p, name in zip(poolings, names):
             parts[p].append(arrays[name])
         labels.append(shard_labels)

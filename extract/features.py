@@ -163,7 +163,7 @@ class Featurizer:
             if progress is not None:
                 progress(done_segments / max(1, len(review)))
         if done_segments != len(review):
-            # tf.data can end a generator early (e.g. on an exception in its thread); never let
+            # A dataset cut short (as a Python-generator feed once was by Ctrl-C) must never let
             # unencoded rows through as zeros.
             raise RuntimeError(f"the encoder pipeline stopped after {done_segments} of {len(review)} segments")
         if not s.windows:

@@ -5,7 +5,7 @@ import sys
 import time
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     seconds = int(max(0, seconds))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
@@ -34,11 +34,11 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         print(f"{self.label}: {int(self.done)}/{self.total} {self.unit}, {rate:.1f} {self.unit}/s, "
-              f"{_duration(left)} left   ", end=end, file=self.stream, flush=True)
+              f"{duration(left)} left   ", end=end, file=self.stream, flush=True)
 
     def finish(self) -> float:
         elapsed = time.perf_counter() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        print(f"{self.label}: {int(self.done)}/{self.total} {self.unit} in {_duration(elapsed)} "
+        print(f"{self.label}: {int(self.done)}/{self.total} {self.unit} in {duration(elapsed)} "
               f"({rate:.1f} {self.unit}/s)   ", file=self.stream, flush=True)
         return elapsed

@@ -44,8 +44,9 @@ def _differences(old: dict, new: dict) -> list[str]:
 def deferred_interrupt():
     """Ctrl-C only sets a flag, checked by the encoding loop between batches.
 
-    A KeyboardInterrupt raised while TensorFlow runs our batch generator in its own thread can be
-    swallowed and end the dataset early; deferring it keeps the interrupt and the data intact.
+    A KeyboardInterrupt raised in the middle of TensorFlow's work can be swallowed by its runtime (it
+    was, when a Python generator fed tf.data, and the run then ended as if complete); deferring it
+    keeps the interrupt and the data intact.
     """
     hit = threading.Event()
     if threading.current_thread() is not threading.main_thread():
@@ -159,6 +160,13 @@ def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: l
 def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings, batch_size,
                     shard_size, runner="local", beam_options=()) -> dict:
     existing, replaced = _prepare_out(out, fields, overwrite)
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    plans = None
+    if existing:
+        plans = [_plan_split(out, split, reviews[split], existing, shard_size) for split in splits]
+        if not any(plan.todo for plan in plans):
+            # Everything asked for is there and sound: no model to load, nothing to rewrite.
+            return _summary(out, existing, plans, device, runner)
     featurizer = Featurizer(encoders.load(preprocessor, "--preprocessor"), encoders.load(encoder, "--encoder"),
                             settings, batch_size=batch_size)
     # Only now, with the models loaded, is the old cache given up; temporary files of a killed run go too.
@@ -166,23 +174,20 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
         _remove_cache_files(out, replaced)
     for leftover in out.glob(".*.tmp-*"):
         leftover.unlink()
-    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    dim = featurizer.num_layers * featurizer.hidden_size
     manifest = existing or {
         "format": cache.FORMAT, "format_version": cache.FORMAT_VERSION,
         "fingerprint": fingerprint(fields), "fingerprint_fields": fields,
         "features": {
             "encoder": fields["encoder"]["handle"], "preprocessor": fields["preprocessor"]["handle"],
             **settings.to_dict(), "num_layers": featurizer.num_layers, "hidden_size": featurizer.hidden_size,
-            "dim": dim, "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
+            "dim": featurizer.num_layers * featurizer.hidden_size,
+            "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
             "datasets": {p: cache.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
         },
         "data": fields["data"], "splits": {}, "created": now(),
     }
     manifest.update(versions=versions(), command=command_line(), machine={**machine(), "device": device})
-
-    summary = {"cache": str(out), "device": device, "dim": dim, "runner": runner, "splits": {}}
-    plans = [_plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]
+    plans = plans or [_plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]
     cache.write_manifest(out, manifest)
     if runner == "beam":
         from extract.beam_runner import run_beam
@@ -202,16 +207,23 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
                 _encode_split_locally(out, plan, reviews[plan.split], featurizer, manifest, interrupted)
     for plan in plans:
         plan.entry["shards"].sort(key=lambda shard: shard["file"])
-        encoded = sum(plan.bounds(i)[1] - plan.bounds(i)[0] for i in plan.todo)
         if plan.todo:
             plan.entry["seconds"] = round(plan.seconds, 2)
         plan.entry["complete"] = True
-        summary["splits"][plan.split] = {
+    cache.write_manifest(out, manifest)
+    return _summary(out, manifest, plans, device, runner)
+
+
+def _summary(out, manifest, plans, device, runner) -> dict:
+    splits = {}
+    for plan in plans:
+        encoded = sum(plan.bounds(i)[1] - plan.bounds(i)[0] for i in plan.todo)
+        splits[plan.split] = {
             **plan.entry["counts"], "shards": plan.count, "seconds": round(plan.seconds, 2),
             "reviews_per_s": round(encoded / plan.seconds, 2) if encoded and plan.seconds > 0 else None,
             "skipped": not plan.todo}
-    cache.write_manifest(out, manifest)
-    return summary
+    return {"cache": str(out), "device": device, "dim": manifest["features"]["dim"], "runner": runner,
+            "splits": splits}
 
 
 @dataclasses.dataclass

@@ -22,7 +22,7 @@ import numpy as np
 
 from data.errors import BadInput
 from extract.cache import read_manifest
-from extract.progress import _duration
+from extract.progress import duration
 from extract.provenance import command_line, now, versions
 from train.fit import HeadConfig
 
@@ -148,7 +148,7 @@ def run_sweep(cache: Path, out: Path, grid: dict[str, list], trials: int | None 
                     left = elapsed / finished * (len(todo) - finished)
                     print(f"trial {kept + finished}/{len(configs)}: val_accuracy {row['val_accuracy']:.4f} "
                           f"(epoch {row['best_epoch']}/{row['epochs_run']}, {row['seconds']:.1f} s) "
-                          f"{_describe(row)}; {len(todo) - finished} left, {_duration(left)} left",
+                          f"{_describe(row)}; {len(todo) - finished} left, {duration(left)} left",
                           file=stream, flush=True)
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))
     best = rows[0]
