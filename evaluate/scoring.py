@@ -24,10 +24,10 @@ def _check_same_features(trained: dict, cache: Path, manifest: dict) -> None:
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")
 
 
-def run_evaluate(cache: Path, model_dir: Path, split: str = "test", plot_dir: Path | None = None) -> dict:
+def run_evaluate(cache, model_dir: Path, split: str = "test", plot_dir: Path | None = None) -> dict:
     model, config = load_model_dir(model_dir)
     manifest = read_manifest(cache)
-    _check_same_features(config["cache"]["manifest"], Path(cache), manifest)
+    _check_same_features(config["cache"]["manifest"], cache, manifest)
     spec = InputSpec.from_dict(config["input"])
     features, labels, _, _ = read_split(cache, split, poolings=list(spec.poolings))
     if not len(labels):

@@ -3,19 +3,22 @@
 Each review is an element keyed by its shard; reviews are batched with BatchElements and encoded
 by a DoFn that loads the encoder and preprocessor once per worker (in `setup`) and pools exactly as
 the local path does (extract/features.py); a shard's reviews are grouped, put back in order and
-written as one HDF5 file through Beam's FileSystems (temporary name, then rename). Which review
-goes to which shard is fixed by the seeded order, so a rerun after a failure writes only the
-shards that are missing. apache-beam is an optional extra: `pip install .[beam]`.
+written as one HDF5 file (temporary name, then rename) to a local folder or any URL that
+extract/storage.py reaches (gs:// through TensorFlow; s3://, hdfs://, azfs:// through Beam's
+FileSystems). Which review goes to which shard is fixed by the seeded order, so a rerun after a
+failure writes only the shards that are missing. apache-beam is an optional extra: `pip install .[beam]`.
 """
 from __future__ import annotations
 
 import logging
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
 
 from data.errors import BadInput
+from extract import storage
 
 BATCH_MIN, BATCH_MAX = 64, 512
 
@@ -53,8 +56,7 @@ class EncodeBatch:
 
 def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
     """Order a shard's reviews by position and write the shard file whole."""
-    from apache_beam.io.filesystems import FileSystems
-
+    from extract import storage
     from extract.cache import feature_arrays, shard_bytes
     from extract.run import shard_attrs
 
@@ -64,13 +66,8 @@ def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
     data = shard_bytes(feature_arrays(pooled, poolings), np.array([row[2] for row in rows], np.int8),
                        [row[1] for row in rows], shard_attrs(split, index, count, fingerprint))
     name = f"{split}-{index:05d}-of-{count:05d}.h5"
-    final = FileSystems.join(out, name)
-    tmp = FileSystems.join(out, f".{name}.tmp-beam")
-    with FileSystems.create(tmp) as f:
-        f.write(data)
-    if FileSystems.exists(final):
-        FileSystems.delete([final])
-    FileSystems.rename([tmp], [final])
+    # A retried or speculative bundle may write the same shard at once elsewhere: unique temporary names.
+    storage.write_atomic(storage.join(out, name), data, tag=uuid.uuid4().hex)
     yield name
 
 
@@ -117,4 +114,4 @@ def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam
              | "Batch" >> beam.BatchElements(min_batch_size=BATCH_MIN, max_batch_size=BATCH_MAX)
              | "Encode" >> beam.ParDo(Encode())
              | "ByShard" >> beam.GroupByKey()
-             | "Write" >> beam.FlatMap(write_shard_group, str(out.resolve()), list(settings.poolings), fingerprint))
+             | "Write" >> beam.FlatMap(write_shard_group, storage.absolute(out), list(settings.poolings), fingerprint))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import h5py
 import numpy as np
 
 from data.errors import BadInput
+from extract import storage
 
 FORMAT = "multilayer-bert-sentiment/feature-cache"
 FORMAT_VERSION = 1
@@ -34,7 +34,10 @@ def shard_name(split: str, index: int, count: int) -> str:
     return f"{split}-{index:05d}-of-{count:05d}.h5"
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path) -> str:
+    """Checksum of a shard, local (streamed) or at a URL."""
+    if storage.is_url(path):
+        return hashlib.sha256(storage.read_bytes(path)).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
@@ -42,35 +45,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    """Write under a temporary name, fsync, rename: the file appears whole or not at all."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        raise OSError(e.errno, e.strerror, str(path)) from e  # name the file the user knows
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+def write_manifest(cache, manifest: dict) -> None:
+    storage.write_atomic(storage.join(cache, MANIFEST), (json.dumps(manifest, indent=2) + "\n").encode())
 
 
-def write_manifest(cache: Path, manifest: dict) -> None:
-    write_atomic_bytes(Path(cache) / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-
-
-def read_manifest(cache: Path) -> dict:
-    cache = Path(cache)
-    path = cache / MANIFEST
-    if not cache.is_dir():
+def read_manifest(cache) -> dict:
+    path = storage.join(cache, MANIFEST)
+    if not storage.is_url(cache) and not Path(cache).is_dir():
         raise BadInput(f"{cache}: no such cache folder; make one with `python cli.py extract --out {cache}`")
-    if not path.exists():
+    if not storage.exists(path):
         raise BadInput(f"{cache}: not a feature cache (no {MANIFEST}); make one with `python cli.py extract`")
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(storage.read_bytes(path))
     except (ValueError, OSError) as e:
         raise BadInput(f"{path}: unreadable manifest ({e}); extract again with --overwrite")
     if manifest.get("format") != FORMAT:
@@ -83,15 +69,15 @@ def feature_arrays(pooled: dict[str, np.ndarray], poolings) -> dict[str, np.ndar
     return {dataset_name(p, poolings[0]): pooled[p].reshape(len(pooled[p]), -1) for p in poolings}
 
 
-def write_shard(path: Path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
+def write_shard(path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
                 attrs: dict) -> str:
     """Write one shard atomically. Returns its sha256.
 
-    The HDF5 file is built in memory and written by write_atomic_bytes: a full disk then surfaces
+    The HDF5 file is built in memory and written by storage.write_atomic: a full disk then surfaces
     as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
     """
     data = shard_bytes(features, labels, ids, attrs)
-    write_atomic_bytes(Path(path), data)
+    storage.write_atomic(path, data)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -110,20 +96,22 @@ def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[s
     return buffer.getvalue()
 
 
-def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str]):
+def _read_shard(cache, shard: dict, manifest: dict, names: list[str]):
     """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
 
     Returns ({dataset: array}, labels, ids). Any problem is a BadInput naming the shard.
     """
-    path = cache / shard["file"]
+    path = storage.join(cache, shard["file"])
     rebuild = "run the same extract command again to rebuild it"
-    if not path.exists():
+    if not storage.exists(path):
         raise BadInput(f"{path}: shard is missing; {rebuild}")
-    if sha256_file(path) != shard["sha256"]:
+    # Read once, checksum and parse the same bytes: a shard is never read twice, which matters remotely.
+    data = storage.read_bytes(path)
+    if hashlib.sha256(data).hexdigest() != shard["sha256"]:
         raise BadInput(f"{path}: shard checksum does not match the manifest (truncated, corrupted or "
                        f"replaced); {rebuild}")
     try:
-        with h5py.File(path, "r") as f:
+        with h5py.File(io.BytesIO(data), "r") as f:
             if f.attrs.get("fingerprint") != manifest["fingerprint"]:
                 raise BadInput(f"{path}: shard was made with other settings than this cache's manifest; {rebuild}")
             arrays = {name: f[name][...] for name in names}
@@ -142,7 +130,7 @@ def _read_shard(cache: Path, shard: dict, manifest: dict, names: list[str]):
     return arrays, labels, ids
 
 
-def _split_entry(cache: Path, manifest: dict, split: str) -> dict:
+def _split_entry(cache, manifest: dict, split: str) -> dict:
     splits = manifest.get("splits", {})
     if split not in splits:
         have = ", ".join(sorted(splits)) or "none"
@@ -155,13 +143,12 @@ def _split_entry(cache: Path, manifest: dict, split: str) -> dict:
     return entry
 
 
-def read_split(cache: Path, split: str, poolings: list[str] | None = None):
+def read_split(cache, split: str, poolings: list[str] | None = None):
     """Load one split whole: ({pooling: float32 [n, layers*hidden]}, labels int8 [n], ids, manifest).
 
     Every shard is checked against the manifest, so a truncated, corrupted, missing or foreign
     shard is refused with its name rather than silently used.
     """
-    cache = Path(cache)
     manifest = read_manifest(cache)
     entry = _split_entry(cache, manifest, split)
     stored = manifest["features"]["poolings"]
@@ -184,9 +171,8 @@ def read_split(cache: Path, split: str, poolings: list[str] | None = None):
     return features, (np.concatenate(labels) if labels else np.zeros(0, np.int8)), ids, manifest
 
 
-def check_cache(cache: Path) -> list[dict]:
+def check_cache(cache) -> list[dict]:
     """Verify every shard of every split. Returns one summary per split; 'problem' is None when sound."""
-    cache = Path(cache)
     manifest = read_manifest(cache)
     names = list(manifest["features"]["datasets"].values())
     report = []
@@ -199,7 +185,7 @@ def check_cache(cache: Path) -> list[dict]:
                 _, labels, ids = _read_shard(cache, shard, manifest, names)
                 duplicate = sorted(i for i, c in Counter(ids).items() if c > 1) or sorted(seen.intersection(ids))
                 if duplicate:
-                    raise BadInput(f"{cache / shard['file']}: duplicate review id '{duplicate[0]}'")
+                    raise BadInput(f"{storage.join(cache, shard['file'])}: duplicate review id '{duplicate[0]}'")
                 seen.update(ids)
                 row["shards"] += 1
                 row["reviews"] += len(labels)

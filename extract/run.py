@@ -15,13 +15,12 @@ import shutil
 import signal
 import threading
 import time
-from pathlib import Path
 
 import tensorflow as tf
 
 from data.errors import BadInput
 from data.sources import TableOptions, describe, read_source
-from extract import cache, encoders
+from extract import cache, encoders, storage
 from extract.features import FeatureSettings, Featurizer
 from extract.progress import Progress
 from extract.provenance import command_line, machine, now, versions
@@ -60,13 +59,17 @@ def deferred_interrupt():
 
 
 @contextlib.contextmanager
-def cache_lock(out: Path):
-    """Hold an exclusive lock on the cache folder for the whole extraction.
+def cache_lock(out: str):
+    """Hold an exclusive lock on a local cache folder for the whole extraction.
 
     flock is released by the kernel when its holder dies, so a lock left by a killed extract is
-    stale by construction and simply taken over.
+    stale by construction and simply taken over. Object stores have no such lock; there, as with
+    any shared bucket, one extract per --out is the user's to ensure.
     """
-    path = out / LOCK
+    if storage.is_url(out):
+        yield
+        return
+    path = os.path.join(out, LOCK)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -82,19 +85,19 @@ def cache_lock(out: Path):
         os.close(fd)
 
 
-def _entries(out: Path) -> list[Path]:
-    """What a cache folder holds, leaving out our lock and temporary files."""
-    return [p for p in out.iterdir() if p.name != LOCK and ".tmp-" not in p.name]
+def _entries(out: str) -> list[str]:
+    """Names in a cache folder, leaving out our lock and temporary files."""
+    return [name for name in storage.listdir(out) if name != LOCK and ".tmp-" not in name]
 
 
-def _prepare_out(out: Path, fields: dict, overwrite: bool) -> tuple[dict | None, dict | None]:
+def _prepare_out(out: str, fields: dict, overwrite: bool) -> tuple[dict | None, dict | None]:
     """Check --out before any expensive work.
 
     Returns (manifest to resume into, manifest of a cache to replace); either may be None.
     """
     if not _entries(out):
         return None, None
-    if not (out / cache.MANIFEST).exists():
+    if cache.MANIFEST not in _entries(out):
         raise BadInput(f"--out {out}: folder is not empty and holds no feature cache; "
                        "choose a new or empty folder (nothing there was touched)")
     manifest = cache.read_manifest(out)
@@ -108,20 +111,20 @@ def _prepare_out(out: Path, fields: dict, overwrite: bool) -> tuple[dict | None,
     return None, manifest
 
 
-def _remove_cache_files(out: Path, manifest: dict) -> None:
+def _remove_cache_files(out: str, manifest: dict) -> None:
     """Delete the shards and manifest a cache lists, and nothing else in the folder."""
     for entry in manifest.get("splits", {}).values():
         for shard in entry.get("shards", []):
-            (out / shard["file"]).unlink(missing_ok=True)
-    (out / cache.MANIFEST).unlink(missing_ok=True)
+            storage.delete(storage.join(out, shard["file"]))
+    storage.delete(storage.join(out, cache.MANIFEST))
 
 
-def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: list[str],
+def run_extract(data: str, out: str, encoder: str, preprocessor: str, splits: list[str],
                 settings: FeatureSettings, batch_size: int = 32, limit: int | None = None,
                 overwrite: bool = False, shard_size: int = SHARD_SIZE,
                 table: TableOptions = TableOptions(), runner: str = "local",
                 beam_options: tuple[str, ...] = ()) -> dict:
-    out = Path(out)
+    out = str(out)
     settings.validate()
     if limit is not None and limit < 1:
         raise BadInput(f"--limit {limit}: must be at least 1")
@@ -136,11 +139,11 @@ def run_extract(data: str, out: Path, encoder: str, preprocessor: str, splits: l
         "shard_size": shard_size,
     }
     reviews = read_source(data, splits, seed=ORDER_SEED, limit=limit, table=table)
-    if out.exists() and not out.is_dir():
+    if not storage.is_url(out) and os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out {out}: is a file, not a folder; choose a folder for the cache")
-    created = not out.exists()
+    created = not storage.is_url(out) and not os.path.exists(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        storage.makedirs(out)
     except OSError as e:
         raise BadInput(f"--out {out}: cannot create the folder ({e.strerror or e}); choose a folder you can write")
     try:
@@ -172,8 +175,9 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
     # Only now, with the models loaded, is the old cache given up; temporary files of a killed run go too.
     if replaced:
         _remove_cache_files(out, replaced)
-    for leftover in out.glob(".*.tmp-*"):
-        leftover.unlink()
+    for name in storage.listdir(out):
+        if name.startswith(".") and ".tmp-" in name:
+            storage.delete(storage.join(out, name))
     manifest = existing or {
         "format": cache.FORMAT, "format_version": cache.FORMAT_VERSION,
         "fingerprint": fingerprint(fields), "fingerprint_fields": fields,
@@ -200,7 +204,7 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
             for i in plan.todo:
                 name = cache.shard_name(plan.split, i, plan.count)
                 lo, hi = plan.bounds(i)
-                plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": cache.sha256_file(out / name)})
+                plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": cache.sha256_file(storage.join(out, name))})
     else:
         with deferred_interrupt() as interrupted:
             for plan in plans:
@@ -222,7 +226,7 @@ def _summary(out, manifest, plans, device, runner) -> dict:
             **plan.entry["counts"], "shards": plan.count, "seconds": round(plan.seconds, 2),
             "reviews_per_s": round(encoded / plan.seconds, 2) if encoded and plan.seconds > 0 else None,
             "skipped": not plan.todo}
-    return {"cache": str(out), "device": device, "dim": manifest["features"]["dim"], "runner": runner,
+    return {"cache": out, "device": device, "dim": manifest["features"]["dim"], "runner": runner,
             "splits": splits}
 
 
@@ -251,7 +255,8 @@ def _plan_split(out, split, reviews, manifest, shard_size) -> SplitPlan:
     for i in range(count):
         name = cache.shard_name(split, i, count)
         shard = kept.get(name)
-        if shard and (out / name).exists() and cache.sha256_file(out / name) == shard["sha256"]:
+        path = storage.join(out, name)
+        if shard and storage.exists(path) and cache.sha256_file(path) == shard["sha256"]:
             entry["shards"].append(shard)  # finished before: keep it
         else:
             todo.append(i)
@@ -284,7 +289,7 @@ def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest, i
             continue
         pooled = featurizer.features(reviews.texts[lo:hi], progress=lambda frac: report(lo + frac * (hi - lo)))
         name = cache.shard_name(plan.split, i, plan.count)
-        digest = cache.write_shard(out / name, cache.feature_arrays(pooled, featurizer.settings.poolings),
+        digest = cache.write_shard(storage.join(out, name), cache.feature_arrays(pooled, featurizer.settings.poolings),
                                    reviews.labels[lo:hi], reviews.ids[lo:hi],
                                    shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]))
         plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})

@@ -13,6 +13,7 @@ import numpy as np
 
 from data.errors import BadInput
 from evaluate.model_dir import CONFIG_FILE, MODEL_FILE
+from extract import storage
 from extract.cache import read_split
 from extract.provenance import command_line, machine, now, versions
 from train.head import LAYER_MIXES, build_head, mix_weights
@@ -112,7 +113,7 @@ def fit_head(x, y, xv, yv, cfg: HeadConfig, spec: InputSpec, verbose: int = 0):
     return model, history
 
 
-def load_training_data(cache: Path, cfg: HeadConfig):
+def load_training_data(cache, cfg: HeadConfig):
     features, labels, ids, manifest = read_split(cache, "train", poolings=list(cfg.pooling))
     info = manifest["features"]
     spec = InputSpec(tuple(cfg.pooling), parse_layers(cfg.layers, info["num_layers"]),
@@ -156,11 +157,11 @@ def write_model_dir(model_dir: Path, model, config: dict, history: dict) -> None
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_train(cache: Path, model_dir: Path, cfg: HeadConfig, overwrite: bool = False, verbose: int = 0) -> dict:
+def run_train(cache, model_dir: Path, cfg: HeadConfig, overwrite: bool = False, verbose: int = 0) -> dict:
     cfg.validate()
     model_dir = Path(model_dir)
     _prepare_model_dir(model_dir, overwrite)
-    x_all, y_all, spec, manifest = load_training_data(Path(cache), cfg)
+    x_all, y_all, spec, manifest = load_training_data(cache, cfg)
     train_idx, val_idx = stratified_split(y_all, cfg.val_fraction, cfg.seed)
     start = time.perf_counter()
     model, history = fit_head(x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx], cfg, spec,
@@ -178,7 +179,7 @@ def run_train(cache: Path, model_dir: Path, cfg: HeadConfig, overwrite: bool = F
     }
     config = {
         "head": cfg.to_dict(), "input": spec.to_dict(), "result": result,
-        "cache": {"path": str(Path(cache).resolve()), "manifest": manifest},
+        "cache": {"path": storage.absolute(cache), "manifest": manifest},
         "versions": versions(), "machine": machine(), "command": command_line(), "created": now(),
     }
     write_model_dir(model_dir, model, config, history)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from data.errors import BadInput
+from extract import storage
 from extract.cache import read_manifest
 from extract.progress import duration
 from extract.provenance import command_line, now, versions
@@ -61,7 +62,7 @@ def _init_worker(cache: str, poolings: list[str], threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from extract.cache import read_split
 
-    features, labels, _, manifest = read_split(Path(cache), "train", poolings=poolings)
+    features, labels, _, manifest = read_split(cache, "train", poolings=poolings)
     _worker_state.update(features=features, labels=labels.astype(np.float32), manifest=manifest, cache=cache)
 
 
@@ -84,7 +85,7 @@ def _run_trial(cfg: HeadConfig, out_dir: str) -> dict:
               "epochs_run": history["epochs_run"], "val_accuracy": history["val_accuracy"][best],
               "val_loss": history["val_loss"][best], "seconds": round(seconds, 2)}
     config = {"head": cfg.to_dict(), "input": spec.to_dict(), "result": result,
-              "cache": {"path": str(Path(s["cache"]).resolve()), "manifest": s["manifest"]},
+              "cache": {"path": storage.absolute(s["cache"]), "manifest": s["manifest"]},
               "versions": versions(), "command": command_line(), "created": now()}
     write_model_dir(Path(out_dir) / "trials" / result["key"], model, config, history)
     return result
@@ -102,10 +103,10 @@ def _read_done(path: Path) -> dict[str, dict]:
     return done
 
 
-def run_sweep(cache: Path, out: Path, grid: dict[str, list], trials: int | None = None, seed: int = 0,
+def run_sweep(cache, out: Path, grid: dict[str, list], trials: int | None = None, seed: int = 0,
               workers: int | None = None, stream=None) -> dict:
     stream = stream or sys.stderr
-    cache, out = Path(cache), Path(out)
+    cache, out = str(cache), Path(out)
     manifest = read_manifest(cache)
     stored = manifest["features"]["poolings"]
     grid = dict(grid)
@@ -170,7 +171,7 @@ def _fmt(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
-def _write_results(out: Path, rows: list[dict], grid: dict, cache: Path) -> None:
+def _write_results(out: Path, rows: list[dict], grid: dict, cache) -> None:
     columns = ["key", *SWEPT, "val_fraction", "best_epoch", "epochs_run", "val_accuracy", "val_loss", "seconds"]
     tmp = out / ".results.csv.tmp"
     with open(tmp, "w", newline="") as f:
@@ -179,7 +180,7 @@ def _write_results(out: Path, rows: list[dict], grid: dict, cache: Path) -> None
         for r in rows:
             writer.writerow([_fmt(r[c]) for c in columns])
     os.replace(tmp, out / "results.csv")
-    payload = {"cache": str(cache.resolve()), "grid": {k: [_fmt(v) for v in vals] for k, vals in grid.items()},
+    payload = {"cache": storage.absolute(cache), "grid": {k: [_fmt(v) for v in vals] for k, vals in grid.items()},
                "trials": rows, "versions": versions(), "command": command_line(), "created": now()}
     tmp = out / ".results.json.tmp"
     tmp.write_text(json.dumps(payload, indent=2) + "\n")
