@@ -174,18 +174,21 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
               help="Stored poolings to use, e.g. mean or mean,max. [default: the cache's first]")
 @click.option("--layer-mix", default="concat", show_default=True, type=click.Choice(["concat", "mean", "learned"]),
               help="Concatenate the layers, average them, or learn one softmax weight per layer (ELMo's scalar mix).")
+@click.option("--standardize/--no-standardize", default=True, show_default=True,
+              help="Scale each feature to zero mean, unit variance (training rows' statistics, kept in the "
+                   "model); --no-standardize feeds raw features, as the seed did.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model dir.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, layers,
-          pooling, layer_mix, overwrite, as_json):
+          pooling, layer_mix, standardize, overwrite, as_json):
     from extract.cache import read_manifest
     from train.fit import HeadConfig, run_train
 
     pooling = pooling or tuple(read_manifest(cache)["features"]["poolings"][:1])
     cfg = HeadConfig(lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, hidden=hidden,
                      dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling,
-                     layer_mix=layer_mix)
+                     layer_mix=layer_mix, standardize=standardize)
     r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2)
     text = (f"model {r['model_dir']}: best epoch {r['best_epoch']} of {r['epochs_run']}, "
             f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
@@ -208,6 +211,15 @@ def lists_of(kind):
                         raise click.BadParameter(f"'{part}' is not a comma-separated list of {kind.__name__}s")
         return out or None
     return parse
+
+
+def on_off(value: str) -> bool:
+    if value.strip().lower() not in ("on", "off"):
+        raise ValueError(value)
+    return value.strip().lower() == "on"
+
+
+on_off.__name__ = "on/off value"
 
 
 def many(kind):
@@ -235,26 +247,28 @@ def many(kind):
 @click.option("--layers", multiple=True, help="Layer choices to sweep: all, last, 0,3 (repeat the option).")
 @click.option("--pooling", multiple=True, callback=lists_of(str), help="Pooling choices (repeat): mean, mean,max.")
 @click.option("--layer-mix", callback=many(str), help="Layer mixes to sweep: concat,mean,learned.")
+@click.option("--standardize", callback=many(on_off), help="Feature standardisation to sweep: on,off.")
 @click.option("--trials", type=int, default=None, help="Sample N configurations instead of the full grid.")
 @click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
 @click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, layer_mix, trials,
-          workers, evaluate_best, as_json):
+def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, layer_mix,
+          standardize, trials, workers, evaluate_best, as_json):
     from train.sweep import grid_from_options, run_sweep
 
     if trials is not None and trials < 1:
         raise BadInput(f"--trials {trials}: must be at least 1")
     grid = grid_from_options(lr=lr, batch_size=batch_size, hidden=hidden, dropout=dropout, epochs=epochs,
                              patience=patience, seed=seed, layers=list(layers) or None, pooling=pooling,
-                             layer_mix=layer_mix)
+                             layer_mix=layer_mix, standardize=standardize)
     r = run_sweep(cache, out, grid, trials=trials, seed=(seed or [0])[0], workers=workers)
     b = r["best"]
     text = (f"sweep {out}: {r['trials']} trials ({r['ran']} run, {r['kept']} kept) in {r['seconds']:.1f} s\n"
             f"best: val_accuracy {b['val_accuracy']:.4f}, lr={b['lr']} batch_size={b['batch_size']} "
             f"hidden={','.join(map(str, b['hidden']))} dropout={','.join(map(str, b['dropout']))} "
             f"layers={b['layers']} pooling={','.join(b['pooling'])} layer_mix={b['layer_mix']} "
+            f"standardize={'on' if b['standardize'] else 'off'} "
             f"-> {r['best_model_dir']}\n"
             f"results: {out}/results.csv, {out}/results.json, {out}/sweep.png")
     if evaluate_best:

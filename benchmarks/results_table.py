@@ -1,5 +1,6 @@
 """Print README's tables from benchmarks/results/: the IMDB results (imdb_*.json, from imdb_results.py)
-and the extraction throughput (extract_throughput.json, from extract_throughput.py)."""
+the extraction throughput (extract_throughput.json, from extract_throughput.py), the cost of each
+extraction option (extract_cost.json, from extract_cost.py) and the stage-two ablations (ablation_*.json)."""
 from __future__ import annotations
 
 import json
@@ -36,11 +37,23 @@ def throughput() -> None:
               f"| {100 * r['ours_mfu']:.1f} % |")
 
 
+def costs() -> None:
+    path = RESULTS / "extract_cost.json"
+    if not path.exists():
+        return
+    d = json.loads(path.read_text())
+    print(f"\n| Extraction option ({d['encoder']}) | Sequences / review | Tokens encoded / review | Reviews/s |")
+    print("|---|---|---|---|")
+    for r in d["results"]:
+        print(f"| {r['option']} | {r['sequences_per_review']} | {r['tokens_per_review']} | {r['reviews_per_s']} |")
+
+
 def ablations() -> None:
     for path in sorted(RESULTS.glob("ablation_*.json")):
         d = json.loads(path.read_text())
         f = d["extract"]
-        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{f['truncation']}` ({path.name}); "
+        cut = f"windows, stride {f['stride']}" if f.get("windows") else f["truncation"]
+        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{cut}` ({path.name}); "
               f"best on validation evaluated on test: {100 * d['best_test_accuracy']:.2f} %")
         print("\n| Pooling | Layers | Layer mix | Val accuracy | Val loss |")
         print("|---|---|---|---|---|")
@@ -52,4 +65,5 @@ def ablations() -> None:
 if __name__ == "__main__":
     results()
     throughput()
+    costs()
     ablations()

@@ -235,3 +235,28 @@ def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows)
     for p in settings.poolings:
         assert a[p].shape == (40, 2, 16)
         np.testing.assert_allclose(a[p], b[p], atol=1e-5)
+
+
+def test_standardize_uses_training_rows_only_and_travels_with_the_model(trained, extracted, runner, cli_main,
+                                                                         tmp_path):
+    from evaluate.model_dir import load_model_dir
+    from extract.cache import read_split
+    from train.fit import stratified_split
+
+    model, config = load_model_dir(trained)
+    assert config["head"]["standardize"] is True
+    features, labels, _, _ = read_split(extracted, "train")
+    train_idx, val_idx = stratified_split(labels, config["head"]["val_fraction"], config["head"]["seed"])
+    layer = model.get_layer("standardize")
+    np.testing.assert_allclose(np.ravel(layer.mean), features["mean"][train_idx].mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.ravel(layer.variance), features["mean"][train_idx].var(axis=0), rtol=1e-4, atol=1e-7)
+    # The validation rows' own statistics differ, so this is not the whole split's mean.
+    assert not np.allclose(np.ravel(layer.mean), features["mean"].mean(axis=0), rtol=0, atol=1e-7)
+
+    raw = tmp_path / "raw"
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", raw, "--no-standardize",
+                "--epochs", 2, "--json")
+    assert r.exit_code == 0, r.output
+    model, config = load_model_dir(raw)
+    assert config["head"]["standardize"] is False
+    assert "standardize" not in [layer.name for layer in model.layers]

@@ -33,6 +33,7 @@ class HeadConfig:
     layers: str = "all"
     pooling: tuple[str, ...] = ("mean",)
     layer_mix: str = "concat"
+    standardize: bool = True  # False: the seed's head exactly, raw features in
 
     def validate(self) -> None:
         if len(self.hidden) != len(self.dropout):
@@ -102,8 +103,10 @@ class KeepBest(keras.callbacks.Callback):
 def fit_head(x, y, xv, yv, cfg: HeadConfig, spec: InputSpec, verbose: int = 0):
     """Train one head from arrays in memory. Returns (model, history dict)."""
     keras.utils.set_random_seed(cfg.seed)
+    # Statistics of the training rows only: the validation rows stay unseen until they are scored.
+    stats = (x.mean(axis=0, dtype=np.float64), x.var(axis=0, dtype=np.float64)) if cfg.standardize else None
     model = build_head(x.shape[1], list(cfg.hidden), list(cfg.dropout), cfg.lr, cfg.layer_mix,
-                       (len(spec.poolings), len(spec.layers), spec.hidden_size))
+                       (len(spec.poolings), len(spec.layers), spec.hidden_size), standardize=stats)
     keep = KeepBest(cfg.patience)
     hist = model.fit(x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, validation_data=(xv, yv),
                      callbacks=[keep], verbose=verbose, shuffle=True)

@@ -1,5 +1,5 @@
 """The seed's classifier head: Dense blocks with BatchNorm, ReLU and Dropout, then a sigmoid unit,
-optionally behind a mix of the encoder's layers."""
+optionally behind a mix of the encoder's layers and a standardisation of the features."""
 from __future__ import annotations
 
 import keras
@@ -39,11 +39,20 @@ class LayerMix(keras.layers.Layer):
 
 
 def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: float, layer_mix: str = "concat",
-               shape: tuple[int, int, int] | None = None) -> keras.Model:
-    """shape = (poolings, layers, hidden size) of the input; needed unless layer_mix is 'concat'."""
+               shape: tuple[int, int, int] | None = None, standardize=None) -> keras.Model:
+    """shape = (poolings, layers, hidden size) of the input; needed unless layer_mix is 'concat'.
+
+    standardize = (mean, variance) per feature, from the training rows: the model then scales its
+    input to zero mean and unit variance itself, so evaluate, predict and the exported model apply
+    the same statistics. BERT layers differ in scale by an order of magnitude, and the seed's head
+    sees them raw; standardised, every layer starts on an equal footing.
+    """
     if len(hidden) != len(dropout):
         raise ValueError("hidden and dropout need one entry per layer")
     layers = [keras.Input(shape=(input_dim,), name="features")]
+    if standardize is not None:
+        mean, variance = standardize
+        layers.append(keras.layers.Normalization(mean=mean, variance=variance, name="standardize"))
     if layer_mix != "concat":
         layers.append(LayerMix(*shape, learned=layer_mix == "learned", name="layer_mix"))
     for units, rate in zip(hidden, dropout):

@@ -27,7 +27,8 @@ from extract.progress import duration
 from extract.provenance import command_line, now, versions
 from train.fit import HeadConfig
 
-SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix")
+SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
+         "standardize")
 _worker_state: dict = {}
 
 

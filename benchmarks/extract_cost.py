@@ -1,0 +1,86 @@
+"""What each extraction option costs: our `extract` on the same N real reviews, all-MiniLM-L6-v2.
+
+    python benchmarks/extract_cost.py [--n 1000] [--repeats 2]
+
+Options: 128 head (the seed's cut), 256 head+tail, 512 head, 512 head+tail, 512 windows with
+stride 510 (windows side by side, so every token is encoded once) and with the default stride 255
+(half-overlapping windows). Pooling mean,max,cls throughout (pooling is free next to the encoder).
+Each run is end to end through `run_extract` (model loading and HDF5 writing included), best of
+--repeats. Writes benchmarks/results/extract_cost.json. Run it on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from benchmarks.extract_throughput import ensure_encoder, ours  # noqa: E402
+from benchmarks.imdb_results import SHARED, cpu_model  # noqa: E402
+
+POOLINGS = ("mean", "max", "cls")
+OPTIONS = {
+    "128 head": dict(seq_len=128, truncation="head"),
+    "256 head+tail": dict(seq_len=256, truncation="head+tail"),
+    "512 head": dict(seq_len=512, truncation="head"),
+    "512 head+tail": dict(seq_len=512, truncation="head+tail"),
+    "512 windows, stride 510": dict(seq_len=512, windows=True, stride=510),
+    "512 windows, stride 255": dict(seq_len=512, windows=True, stride=255),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    from data.imdb import read_imdb
+    from extract import encoders
+    from extract.features import FeatureSettings, Featurizer
+    from extract.segments import segment_tokens
+
+    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=args.n)["test"]
+    work = Path(tempfile.mkdtemp(prefix="extract-cost-"))
+    jsonl = work / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps({"text": t, "label": int(y), "split": "test"}) + "\n"
+                             for t, y in zip(reviews.texts, reviews.labels)))
+    folder = ensure_encoder("minilm")
+    probe = Featurizer(encoders.load(str(folder / "preprocessor"), "--preprocessor"),
+                       encoders.load(str(folder / "encoder"), "--encoder"), FeatureSettings())
+    values, lengths = probe.tokenize(reviews.texts)
+    rows = []
+    for label, option in OPTIONS.items():
+        settings = FeatureSettings(**option, poolings=POOLINGS)
+        segments, _ = segment_tokens(tf.RaggedTensor.from_row_lengths(values, lengths), settings.budget,
+                                     settings.truncation, settings.windows, settings.window_stride())
+        best = min(ours(folder, jsonl, work / f"cache-{len(rows)}-{r}", {**option, "poolings": POOLINGS})
+                   for r in range(args.repeats))
+        row = {"option": label, "settings": settings.to_dict(), "reviews": len(reviews),
+               "sequences_per_review": round(int(segments.nrows()) / len(reviews), 3),
+               "tokens_per_review": round((int(segments.row_lengths().numpy().sum()) + 2 * int(segments.nrows()))
+                                          / len(reviews), 1),
+               "seconds": round(best, 2), "reviews_per_s": round(len(reviews) / best, 1)}
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    payload = {"encoder": "all-MiniLM-L6-v2", "repeats": args.repeats, "results": rows,
+               "review_tokens_mean": round(float(lengths.mean()), 1),
+               "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                           "gpu": bool(tf.config.list_physical_devices("GPU"))},
+               "command": "python benchmarks/extract_cost.py " + " ".join(sys.argv[1:]),
+               "date": time.strftime("%Y-%m-%d")}
+    (ROOT / "benchmarks" / "results" / "extract_cost.json").write_text(json.dumps(payload, indent=2) + "\n")
+    print(json.dumps(payload, indent=2))
+
+
+if __name__ == "__main__":
+    main()
