@@ -2,9 +2,13 @@
 
     python benchmarks/ablation.py runs/minilm-seq-len-512-truncation-headtail-pooling-meanmaxcls/cache
 
-Sweeps pooling (mean, max, cls, all three) x layers (all, last) x layer mix (concat, learned) with
-the seed's head and training settings, choosing on the validation split only; then evaluates the
-single best configuration on the test split. Writes benchmarks/results/ablation_<cache name>.json.
+Two sweeps, every choice made on the validation split only:
+1. inputs: pooling (mean, max, cls, all three) x layers (all, last) x layer mix (concat, learned)
+   x feature standardisation (on, off), with the seed's head and training settings;
+2. head: the best inputs of sweep 1 fixed, learning rate x patience x (hidden, dropout), the seed's
+   values included.
+The best of each sweep, and only those two, are then evaluated on the test split. Writes
+benchmarks/results/ablation_<cache name>.json.
 """
 from __future__ import annotations
 
@@ -15,28 +19,47 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TRIAL_KEYS = ("pooling", "layers", "layer_mix", "standardize", "lr", "patience", "hidden", "dropout",
+              "val_accuracy", "val_loss", "best_epoch")
+
+
+def sweep(cache: str, out: Path, *grid: str) -> tuple[dict, list[str]]:
+    cmd = [sys.executable, "cli.py", "sweep", "--cache", cache, "--out", str(out), *grid, "--evaluate-best", "--json"]
+    result = json.loads(subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True, cwd=ROOT).stdout)
+    return result, cmd
+
+
+def summary(out: Path, result: dict, cmd: list[str]) -> dict:
+    trials = json.loads((ROOT / out / "results.json").read_text())["trials"]
+    best_config = json.loads((ROOT / out / "best" / "config.json").read_text())
+    return {
+        "command": "python " + " ".join(cmd[1:]),
+        "trials": [{k: t[k] for k in TRIAL_KEYS} for t in trials],
+        "best": {k: result["best"][k] for k in TRIAL_KEYS[:-3] + ("val_accuracy",)},
+        "best_layer_weights": best_config["result"].get("layer_weights"),
+        "best_test_accuracy": result["test"]["accuracy"], "best_test_loss": result["test"]["loss"],
+        "extract": best_config["cache"]["manifest"]["features"],
+    }
 
 
 def main(cache: str) -> None:
     name = Path(cache).parent.name
-    out = Path("runs") / f"ablation-{name}"
-    cmd = [sys.executable, "cli.py", "sweep", "--cache", cache, "--out", str(out),
-           "--pooling", "mean", "--pooling", "max", "--pooling", "cls", "--pooling", "mean,max,cls",
-           "--layers", "all", "--layers", "last", "--layer-mix", "concat,learned", "--evaluate-best", "--json"]
+    base = Path("runs") / f"ablation-{name}"
     t0 = time.perf_counter()
-    sweep = json.loads(subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True, cwd=ROOT).stdout)
-    trials = json.loads((ROOT / out / "results.json").read_text())["trials"]
-    best_config = json.loads((ROOT / out / "best" / "config.json").read_text())
-    result = {
-        "cache": cache, "extract": best_config["cache"]["manifest"]["features"],
-        "command": "python " + " ".join(cmd[1:]), "seconds": round(time.perf_counter() - t0, 1),
-        "trials": [{k: t[k] for k in ("pooling", "layers", "layer_mix", "val_accuracy", "val_loss", "best_epoch")}
-                   for t in trials],
-        "best": {k: sweep["best"][k] for k in ("pooling", "layers", "layer_mix", "val_accuracy")},
-        "best_layer_weights": best_config["result"].get("layer_weights"),
-        "best_test_accuracy": sweep["test"]["accuracy"], "best_test_loss": sweep["test"]["loss"],
-        "date": time.strftime("%Y-%m-%d"),
-    }
+    inputs, cmd = sweep(cache, base / "inputs",
+                        "--pooling", "mean", "--pooling", "max", "--pooling", "cls", "--pooling", "mean,max,cls",
+                        "--layers", "all", "--layers", "last", "--layer-mix", "concat,learned",
+                        "--standardize", "on,off")
+    first = summary(base / "inputs", inputs, cmd)
+    b = inputs["best"]
+    head, cmd = sweep(cache, base / "head", "--pooling", ",".join(b["pooling"]), "--layers", b["layers"],
+                      "--layer-mix", b["layer_mix"], "--standardize", "on" if b["standardize"] else "off",
+                      "--lr", "5e-4,2e-4,1e-4", "--patience", "2,4",
+                      "--hidden", "256,128,64;512,256", "--dropout", "0.4,0.3,0.2;0.5")
+    second = summary(base / "head", head, cmd)
+    result = {"cache": cache, "extract": first.pop("extract"), "inputs": first,
+              "head": {k: v for k, v in second.items() if k != "extract"},
+              "seconds": round(time.perf_counter() - t0, 1), "date": time.strftime("%Y-%m-%d")}
     path = ROOT / "benchmarks" / "results" / f"ablation_{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

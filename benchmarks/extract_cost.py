@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.extract_throughput import ensure_encoder, ours  # noqa: E402
-from benchmarks.imdb_results import SHARED, cpu_model  # noqa: E402
+from benchmarks.extract_throughput import ensure_encoder, ours, review_file  # noqa: E402
+from benchmarks.imdb_results import cpu_model  # noqa: E402
 
 POOLINGS = ("mean", "max", "cls")
 OPTIONS = {
@@ -44,16 +43,11 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from data.imdb import read_imdb
     from extract import encoders
     from extract.features import FeatureSettings, Featurizer
     from extract.segments import segment_tokens
 
-    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=args.n)["test"]
-    work = Path(tempfile.mkdtemp(prefix="extract-cost-"))
-    jsonl = work / "reviews.jsonl"
-    jsonl.write_text("".join(json.dumps({"text": t, "label": int(y), "split": "test"}) + "\n"
-                             for t, y in zip(reviews.texts, reviews.labels)))
+    reviews, work, jsonl = review_file(args.n, "extract-cost-")
     folder = ensure_encoder("minilm")
     probe = Featurizer(encoders.load(str(folder / "preprocessor"), "--preprocessor"),
                        encoders.load(str(folder / "encoder"), "--encoder"), FeatureSettings())

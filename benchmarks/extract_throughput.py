@@ -80,6 +80,18 @@ def baseline(tf, hub, folder: Path, texts: list[str], seq_len: int) -> float:
     return time.perf_counter() - t0
 
 
+def review_file(n: int, prefix: str):
+    """The first n IMDB test reviews (seeded order), and the same as a JSONL file for `extract`."""
+    from data.imdb import read_imdb
+
+    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=n)["test"]
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    jsonl = work / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps({"text": t, "label": int(y), "split": "test"}) + "\n"
+                             for t, y in zip(reviews.texts, reviews.labels)))
+    return reviews, work, jsonl
+
+
 def ours(folder: Path, jsonl: Path, out: Path, config: dict) -> float:
     from extract.features import FeatureSettings
     from extract.run import run_extract
@@ -101,16 +113,11 @@ def main() -> None:
     import tensorflow_hub as hub
     import tensorflow_text  # noqa: F401
 
-    from data.imdb import read_imdb
     from extract.bert_model import BertConfig
     from extract.features import FeatureSettings, Featurizer
     from extract.segments import segment_tokens
 
-    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=args.n)["test"]
-    work = Path(tempfile.mkdtemp(prefix="throughput-"))
-    jsonl = work / "reviews.jsonl"
-    jsonl.write_text("".join(json.dumps({"text": t, "label": int(y), "split": "test"}) + "\n"
-                             for t, y in zip(reviews.texts, reviews.labels)))
+    reviews, work, jsonl = review_file(args.n, "throughput-")
     peak = matmul_peak(tf)
     print(f"matmul peak: {peak / 1e9:.1f} GFLOP/s", file=sys.stderr)
     results = []

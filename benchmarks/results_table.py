@@ -51,14 +51,23 @@ def costs() -> None:
 def ablations() -> None:
     for path in sorted(RESULTS.glob("ablation_*.json")):
         d = json.loads(path.read_text())
-        f = d["extract"]
+        f, inputs, head = d["extract"], d["inputs"], d["head"]
         cut = f"windows, stride {f['stride']}" if f.get("windows") else f["truncation"]
-        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{cut}` ({path.name}); "
-              f"best on validation evaluated on test: {100 * d['best_test_accuracy']:.2f} %")
-        print("\n| Pooling | Layers | Layer mix | Val accuracy | Val loss |")
-        print("|---|---|---|---|---|")
-        for t in d["trials"]:
-            print(f"| {'+'.join(t['pooling'])} | {t['layers']} | {t['layer_mix']} | {100 * t['val_accuracy']:.2f} % "
+        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{cut}` ({path.name}). Sweep 1, the inputs, "
+              f"with the seed's head; its best on validation scores {100 * inputs['best_test_accuracy']:.2f} % "
+              f"on test (loss {inputs['best_test_loss']:.4f}):")
+        print("\n| Pooling | Layers | Layer mix | Standardize | Val accuracy | Val loss |")
+        print("|---|---|---|---|---|---|")
+        for t in inputs["trials"]:
+            print(f"| {'+'.join(t['pooling'])} | {t['layers']} | {t['layer_mix']} | {'on' if t['standardize'] else 'off'} "
+                  f"| {100 * t['val_accuracy']:.2f} % | {t['val_loss']:.4f} |")
+        print(f"\nSweep 2, the head, on the best inputs; its best on validation scores "
+              f"{100 * head['best_test_accuracy']:.2f} % on test (loss {head['best_test_loss']:.4f}):")
+        print("\n| Learning rate | Patience | Hidden | Dropout | Best epoch | Val accuracy | Val loss |")
+        print("|---|---|---|---|---|---|---|")
+        for t in head["trials"]:
+            print(f"| {t['lr']:g} | {t['patience']} | {','.join(map(str, t['hidden']))} "
+                  f"| {','.join(map(str, t['dropout']))} | {t['best_epoch']} | {100 * t['val_accuracy']:.2f} % "
                   f"| {t['val_loss']:.4f} |")
 
 
