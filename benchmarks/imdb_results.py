@@ -6,7 +6,8 @@
 Each run calls the CLI exactly as a user would (import-encoder, extract, train, evaluate) and writes
 benchmarks/results/imdb_<name>.json with test accuracy and loss, validation accuracy, extraction
 wall time and reviews/s, seconds per training epoch, and the machine.
-Extra arguments after the name go to `extract` (e.g. --seq-len 512 --truncation head+tail).
+Extra arguments after the name go to `extract` (e.g. --seq-len 512 --truncation head+tail); those
+after a `--` go to `train` (e.g. -- --pooling mean,max,cls), with their own model dir and JSON.
 Run again on a complete cache, it keeps the cache (and the extraction figures first measured for
 it) and retrains and re-evaluates the head.
 """
@@ -48,10 +49,15 @@ def cpu_model() -> str:
     return platform.processor()
 
 
-def main(name: str, extra: list[str]) -> None:
+def slug(args: list[str]) -> str:
+    return "-".join(a.strip("-").replace("+", "").replace(",", "") for a in args)
+
+
+def main(name: str, extra: list[str], train_args: list[str]) -> None:
     source, flags = ENCODERS[name]
-    tag = name + ("-" + "-".join(a.strip("-").replace("+", "").replace(",", "") for a in extra) if extra else "")
+    tag = name + ("-" + slug(extra) if extra else "")
     work = ROOT / "runs" / tag
+    model = work / ("model-" + slug(train_args) if train_args else "model")
     model_src = ROOT / "runs" / f"encoder-{name}"
     data = str(SHARED / "data/imdb/aclImdb_v1.tar.gz")
     commands = []
@@ -64,28 +70,30 @@ def main(name: str, extra: list[str]) -> None:
     commands.append(shown)
     # Peak resident memory of the children so far: import-encoder and extract.
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    trained, _, shown = cli("train", "--cache", str(work / "cache"), "--model-dir", str(work / "model"),
+    trained, _, shown = cli("train", "--cache", str(work / "cache"), "--model-dir", str(model), *train_args,
                             "--overwrite")
     commands.append(shown)
-    test, _, shown = cli("evaluate", "--cache", str(work / "cache"), "--model-dir", str(work / "model"))
+    test, _, shown = cli("evaluate", "--cache", str(work / "cache"), "--model-dir", str(model))
     commands.append(shown)
     reviews = sum(s["total"] for s in extract["splits"].values())
     encode_seconds = sum(s["seconds"] for s in extract["splits"].values())
-    out = ROOT / "benchmarks" / "results" / f"imdb_{tag}.json"
+    out = ROOT / "benchmarks" / "results" / f"imdb_{tag}{'-train-' + slug(train_args) if train_args else ''}.json"
+    first = ROOT / "benchmarks" / "results" / f"imdb_{tag}.json"  # the run that made the cache
     measured = {"extract_reviews": reviews, "extract_wall_seconds": round(extract_wall, 1),
                 "extract_encode_seconds": round(encode_seconds, 1),
                 "extract_reviews_per_s": round(reviews / encode_seconds, 1) if encode_seconds else None,
                 "extract_peak_rss_mb": round(peak_rss_mb), "extract_date": time.strftime("%Y-%m-%d")}
-    if all(s["skipped"] for s in extract["splits"].values()) and out.exists():
+    if all(s["skipped"] for s in extract["splits"].values()) and (out.exists() or first.exists()):
         # The cache was complete and kept (same fingerprint): its extraction figures are those
         # measured when it was made, recorded by the earlier run of this script.
-        earlier = json.loads(out.read_text())
+        earlier = json.loads((out if out.exists() else first).read_text())
         measured = {k: earlier.get(k) for k in measured}
         measured["extract_date"] = earlier.get("extract_date", earlier.get("date"))
     result = {
         "encoder": {"minilm": "all-MiniLM-L6-v2 (pretrained, imported from Hugging Face safetensors)",
                     "random": "random L-4/H-128/A-2 (config only, seed 0): the control"}[name],
         "extract_args": extra,
+        "train_args": train_args,
         "feature_dim": extract["dim"],
         "test_accuracy": test["accuracy"], "test_loss": test["loss"], "test_auc": test["auc"],
         "test_f1": test["f1"], "val_accuracy": trained["val_accuracy"], "val_loss": trained["val_loss"],
@@ -104,5 +112,7 @@ def main(name: str, extra: list[str]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in ENCODERS:
-        sys.exit(f"usage: python benchmarks/imdb_results.py {{{','.join(ENCODERS)}}} [extract flags]")
-    main(sys.argv[1], sys.argv[2:])
+        sys.exit(f"usage: python benchmarks/imdb_results.py {{{','.join(ENCODERS)}}} [extract flags] [-- train flags]")
+    args = sys.argv[2:]
+    cut = args.index("--") if "--" in args else len(args)
+    main(sys.argv[1], args[:cut], args[cut + 1:])

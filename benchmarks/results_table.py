@@ -18,6 +18,8 @@ def results() -> None:
     rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("imdb_*.json"))]
     for r in sorted(rows, key=lambda r: r["test_accuracy"]):
         args = " ".join(r["extract_args"]) or "--seq-len 128 (the seed's setup)"
+        if r.get("train_args"):
+            args += "`; train `" + " ".join(r["train_args"])
         print(f"| {r['encoder']} | `{args}`, {r['feature_dim']}-d | {100 * r['test_accuracy']:.2f} % "
               f"| {r['test_loss']:.4f} | {100 * r['val_accuracy']:.2f} % "
               f"| {r['extract_encode_seconds']:.0f} s ({r['extract_reviews_per_s']:.0f} reviews/s, "
