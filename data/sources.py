@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from pathlib import Path
 
 from data.imdb import read_imdb
@@ -25,18 +27,34 @@ def is_table(source: str) -> bool:
 
 
 def describe(source: str, table: TableOptions = TableOptions()) -> dict:
-    """What the manifest records about a source: enough to tell two sources apart."""
+    """What a cache's fingerprint records about a source: its content, not where it lies or when it
+    was copied. A dataset moved, copied or re-downloaded keeps its caches; an edited one does not.
+
+    A file is hashed whole (a second or so per GB); a folder by its file names and sizes.
+    """
     if source == "tfds":
         return {"kind": "tfds", "name": "imdb_reviews"}
     path = Path(source).resolve()
     if is_table(source):
-        info = {"kind": path.suffix.lower().lstrip("."), "path": str(path), **dataclasses.asdict(table)}
+        info = {"kind": path.suffix.lower().lstrip("."), **dataclasses.asdict(table)}
     else:
-        info = {"kind": "imdb-folder" if path.is_dir() else "imdb-archive", "path": str(path)}
+        info = {"kind": "imdb-folder" if path.is_dir() else "imdb-archive"}
     if path.is_file():
-        stat = path.stat()
-        info.update(size=stat.st_size, mtime=int(stat.st_mtime))
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                digest.update(block)
+        info.update(size=path.stat().st_size, sha256=digest.hexdigest())
+    elif path.is_dir():
+        listing = sorted((os.path.relpath(os.path.join(root, name), path), os.path.getsize(os.path.join(root, name)))
+                         for root, _, names in os.walk(path) for name in names)
+        info.update(files=len(listing), listing_sha256=hashlib.sha256(repr(listing).encode()).hexdigest())
     return info
+
+
+def location(source: str) -> str:
+    """Where a source was read from, for the manifest's record (not its fingerprint)."""
+    return source if source == "tfds" else str(Path(source).resolve())
 
 
 def read_source(source: str, splits: list[str], seed: int = 0, limit: int | None = None,

@@ -19,7 +19,7 @@ import time
 import tensorflow as tf
 
 from data.errors import BadInput
-from data.sources import TableOptions, describe, read_source
+from data.sources import TableOptions, describe, location, read_source
 from extract import cache, encoders, storage
 from extract.features import FeatureSettings, Featurizer
 from extract.progress import Progress
@@ -149,7 +149,7 @@ def run_extract(data: str, out: str, encoder: str, preprocessor: str, splits: li
     try:
         with cache_lock(out):
             return _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings,
-                                   batch_size, shard_size, runner, beam_options)
+                                   batch_size, shard_size, runner, beam_options, location(data))
     except BadInput:
         if created and not _entries(out):
             shutil.rmtree(out, ignore_errors=True)  # leave no trace of a run that wrote nothing
@@ -161,7 +161,7 @@ def run_extract(data: str, out: str, encoder: str, preprocessor: str, splits: li
 
 
 def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings, batch_size,
-                    shard_size, runner="local", beam_options=()) -> dict:
+                    shard_size, runner="local", beam_options=(), source_path=None) -> dict:
     existing, replaced = _prepare_out(out, fields, overwrite)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     plans = None
@@ -188,7 +188,7 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
             "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
             "datasets": {p: cache.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
         },
-        "data": fields["data"], "splits": {}, "created": now(),
+        "data": {**fields["data"], "path": source_path}, "splits": {}, "created": now(),
     }
     manifest.update(versions=versions(), command=command_line(), machine={**machine(), "device": device})
     plans = plans or [_plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]

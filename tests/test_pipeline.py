@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import make_archive, run_cli
 
 
 def test_extract_writes_shards_and_manifest(extracted, tiny_models):
@@ -260,3 +260,22 @@ def test_standardize_uses_training_rows_only_and_travels_with_the_model(trained,
     model, config = load_model_dir(raw)
     assert config["head"]["standardize"] is False
     assert "standardize" not in [layer.name for layer in model.layers]
+
+
+def test_a_copied_dataset_keeps_its_cache_and_an_edited_one_does_not(extracted, tiny_models, tiny_archive, runner,
+                                                                     cli_main, tmp_path):
+    import shutil
+
+    args = ["--out", extracted, "--json", "--encoder", tiny_models["encoder"], "--preprocessor",
+            tiny_models["preprocessor"], "--seq-len", 64, "--pooling", "mean,max", "--batch-size", 16]
+    copy = tmp_path / "elsewhere" / "aclImdb_v1.tar.gz"
+    copy.parent.mkdir()
+    shutil.copyfile(tiny_archive, copy)  # a new path and a new modification time, the same bytes
+    r = run_cli(runner, cli_main, "extract", "--data", copy, *args)
+    assert r.exit_code == 0, r.output
+    assert all(s["skipped"] for s in json.loads(r.stdout)["splits"].values())
+
+    edited = tmp_path / "edited.tar.gz"
+    make_archive(edited, per_label=50, seed=1)
+    r = run_cli(runner, cli_main, "extract", "--data", edited, *args)
+    assert r.exit_code == 2 and "data differ" in r.stderr
