@@ -6,7 +6,8 @@ Options: 128 head (the seed's cut), 256 head+tail, 512 head, 512 head+tail, 512 
 stride 510 (windows side by side, so every token is encoded once) and with the default stride 255
 (half-overlapping windows). Pooling mean,max,cls throughout (pooling is free next to the encoder).
 Each run is end to end through `run_extract` (model loading and HDF5 writing included), best of
---repeats (default 3) with the options interleaved. Writes benchmarks/results/extract_cost.json. Run it on a quiet machine.
+--repeats (default 3) with the options interleaved. Writes benchmarks/results/extract_cost.json.
+Run it on a quiet machine.
 """
 from __future__ import annotations
 

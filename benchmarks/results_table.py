@@ -9,10 +9,14 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def header(*columns: str) -> None:
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def results() -> None:
-    print("| Encoder (frozen) | Features | Test accuracy | Test loss | Val accuracy | Extract, 50k reviews "
-          "| Seconds / epoch |")
-    print("|---|---|---|---|---|---|---|")
+    header("Encoder (frozen)", "Features", "Test accuracy", "Test loss", "Val accuracy", "Extract, 50k reviews",
+           "Seconds / epoch")
     print("| Seed write-up: TF Hub small_bert L-4/H-128/A-2 | 128 tokens, mean of 4 layers, 512-d | 72.62 % "
           "| 0.5332 | n/a | re-run every epoch | ~150 |")
     rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("imdb_*.json"))]
@@ -35,8 +39,8 @@ def throughput() -> None:
     if not path.exists():
         return
     names = {"minilm": "all-MiniLM-L6-v2", "random": "random L-4/H-128/A-2"}
-    print("\n| Encoder | Tokens | Baseline reviews/s | Ours reviews/s | Speed-up | Baseline MFU | Ours MFU |")
-    print("|---|---|---|---|---|---|---|")
+    print()
+    header("Encoder", "Tokens", "Baseline reviews/s", "Ours reviews/s", "Speed-up", "Baseline MFU", "Ours MFU")
     for r in json.loads(path.read_text())["results"]:
         print(f"| {names[r['encoder']]} | {r['seq_len']} {r['truncation']} | {r['baseline_reviews_per_s']} "
               f"| {r['ours_reviews_per_s']} | {r['speedup']:.2f}x | {100 * r['baseline_mfu']:.1f} % "
@@ -48,8 +52,8 @@ def costs() -> None:
     if not path.exists():
         return
     d = json.loads(path.read_text())
-    print(f"\n| Extraction option ({d['encoder']}) | Sequences / review | Tokens encoded / review | Reviews/s |")
-    print("|---|---|---|---|")
+    print()
+    header(f"Extraction option ({d['encoder']})", "Sequences / review", "Tokens encoded / review", "Reviews/s")
     for r in d["results"]:
         print(f"| {r['option']} | {r['sequences_per_review']} | {r['tokens_per_review']} | {r['reviews_per_s']} |")
 
@@ -62,15 +66,15 @@ def ablations() -> None:
         print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{cut}` ({path.name}). Sweep 1, the inputs, "
               f"with the seed's head; its best on validation scores {100 * inputs['best_test_accuracy']:.2f} % "
               f"on test (loss {inputs['best_test_loss']:.4f}):")
-        print("\n| Pooling | Layers | Layer mix | Standardize | Val accuracy | Val loss |")
-        print("|---|---|---|---|---|---|")
+        print()
+        header("Pooling", "Layers", "Layer mix", "Standardize", "Val accuracy", "Val loss")
         for t in inputs["trials"]:
-            print(f"| {'+'.join(t['pooling'])} | {t['layers']} | {t['layer_mix']} | {'on' if t['standardize'] else 'off'} "
-                  f"| {100 * t['val_accuracy']:.2f} % | {t['val_loss']:.4f} |")
+            print(f"| {'+'.join(t['pooling'])} | {t['layers']} | {t['layer_mix']} "
+                  f"| {'on' if t['standardize'] else 'off'} | {100 * t['val_accuracy']:.2f} % | {t['val_loss']:.4f} |")
         print(f"\nSweep 2, the head, on the best inputs; its best on validation scores "
               f"{100 * head['best_test_accuracy']:.2f} % on test (loss {head['best_test_loss']:.4f}):")
-        print("\n| Learning rate | Patience | Hidden | Dropout | Best epoch | Val accuracy | Val loss |")
-        print("|---|---|---|---|---|---|---|")
+        print()
+        header("Learning rate", "Patience", "Hidden", "Dropout", "Best epoch", "Val accuracy", "Val loss")
         for t in head["trials"]:
             print(f"| {t['lr']:g} | {t['patience']} | {','.join(map(str, t['hidden']))} "
                   f"| {','.join(map(str, t['dropout']))} | {t['best_epoch']} | {100 * t['val_accuracy']:.2f} % "

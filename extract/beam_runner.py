@@ -56,7 +56,6 @@ class EncodeBatch:
 
 def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
     """Order a shard's reviews by position and write the shard file whole."""
-    from extract import storage
     from extract.cache import feature_arrays, shard_bytes
     from extract.run import shard_attrs
 

@@ -106,7 +106,7 @@ class Featurizer:
             lengths.append(n.numpy())
         if not values:
             return np.zeros(0, np.int32), np.zeros(0, np.int64)
-        return np.concatenate(values).astype(np.int32), np.concatenate(lengths).astype(np.int64)
+        return np.concatenate(values), np.concatenate(lengths)  # int32 ids, int64 counts
 
     # One trace for every batch shape and for the probe: each retrace of the encoder costs a third
     # of a second, as much as encoding 150 reviews with a small model.

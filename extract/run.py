@@ -95,9 +95,10 @@ def _prepare_out(out: str, fields: dict, overwrite: bool) -> tuple[dict | None, 
 
     Returns (manifest to resume into, manifest of a cache to replace); either may be None.
     """
-    if not _entries(out):
+    entries = _entries(out)  # one listing: on an object store each is a request
+    if not entries:
         return None, None
-    if cache.MANIFEST not in _entries(out):
+    if cache.MANIFEST not in entries:
         raise BadInput(f"--out {out}: folder is not empty and holds no feature cache; "
                        "choose a new or empty folder (nothing there was touched)")
     manifest = cache.read_manifest(out)
@@ -204,7 +205,9 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
             for i in plan.todo:
                 name = cache.shard_name(plan.split, i, plan.count)
                 lo, hi = plan.bounds(i)
-                plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": cache.sha256_file(storage.join(out, name))})
+                # Workers wrote the shard; its checksum is read back once, for the manifest.
+                digest = cache.sha256_file(storage.join(out, name))
+                plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})
     else:
         with deferred_interrupt() as interrupted:
             for plan in plans:

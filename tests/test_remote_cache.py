@@ -48,7 +48,8 @@ def test_cache_at_a_url_works_end_to_end(extracted, tiny_models, tiny_archive, r
     assert json.loads((tmp_path / "m" / "config.json").read_text())["cache"]["path"] == out
     r = run_cli(runner, cli_main, "evaluate", "--cache", out, "--model-dir", tmp_path / "m", "--json")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["n"] == json.loads((extracted / "manifest.json").read_text())["splits"]["test"]["counts"]["total"]
+    test_reviews = json.loads((extracted / "manifest.json").read_text())["splits"]["test"]["counts"]["total"]
+    assert json.loads(r.stdout)["n"] == test_reviews
 
     # A lost shard: check-cache names it by its URL; the same command rewrites only that shard.
     lost = f"{out}/train-00001-of-00003.h5"
