@@ -177,11 +177,14 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
 @click.option("--standardize/--no-standardize", default=True, show_default=True,
               help="Scale each feature to zero mean, unit variance (training rows' statistics, kept in the "
                    "model); --no-standardize feeds raw features, as the seed did.")
+@click.option("--refit", is_flag=True,
+              help="After early stopping picks the epoch count on validation, train a fresh head on every "
+                   "training row (validation included) for that many epochs, and keep it.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model dir.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, layers,
-          pooling, layer_mix, standardize, overwrite, as_json):
+          pooling, layer_mix, standardize, refit, overwrite, as_json):
     from extract.cache import read_manifest
     from train.fit import HeadConfig, run_train
 
@@ -189,10 +192,13 @@ def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, v
     cfg = HeadConfig(lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, hidden=hidden,
                      dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling,
                      layer_mix=layer_mix, standardize=standardize)
-    r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2)
+    r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2, refit=refit)
     text = (f"model {r['model_dir']}: best epoch {r['best_epoch']} of {r['epochs_run']}, "
             f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
             f"{r['seconds_per_epoch']:.2f} s/epoch")
+    if r["refit"]:
+        text += (f"\nrefit on all {r['refit']['rows']} training rows for {r['refit']['epochs']} epochs "
+                 "(the validation figures are the selection run's)")
     if r["layer_weights"]:
         text += "\nlayer weights: " + ", ".join(f"layer {k}: {v:.3f}" for k, v in r["layer_weights"].items())
     emit(r, as_json, text)

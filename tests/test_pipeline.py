@@ -279,3 +279,25 @@ def test_a_copied_dataset_keeps_its_cache_and_an_edited_one_does_not(extracted, 
     make_archive(edited, per_label=50, seed=1)
     r = run_cli(runner, cli_main, "extract", "--data", edited, *args)
     assert r.exit_code == 2 and "data differ" in r.stderr
+
+
+def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli_main, tmp_path):
+    from evaluate.model_dir import load_model_dir
+    from extract.cache import read_split
+
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--epochs", 6,
+                "--patience", 3, "--lr", 3e-3, "--batch-size", 16, "--refit", "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    features, labels, _, _ = read_split(extracted, "train")
+    assert result["refit"]["rows"] == len(labels) == result["train_size"] + result["val_size"]
+    assert result["refit"]["epochs"] == result["best_epoch"]
+    model, config = load_model_dir(tmp_path / "m")
+    assert config["result"]["refit"] == result["refit"]
+    # The kept head's standardisation comes from every training row, validation ones included.
+    np.testing.assert_allclose(np.ravel(model.get_layer("standardize").mean), features["mean"].mean(axis=0),
+                               rtol=1e-5, atol=1e-6)
+    history = json.loads((tmp_path / "m" / "history.json").read_text())
+    assert len(history["refit"]["loss"]) == result["best_epoch"]
+    r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", tmp_path / "m", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["n"] == 200

@@ -100,13 +100,17 @@ class KeepBest(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
+def _new_head(x, cfg: HeadConfig, spec: InputSpec):
+    keras.utils.set_random_seed(cfg.seed)
+    # Statistics of the rows it trains on only: validation rows stay unseen until they are scored.
+    stats = (x.mean(axis=0, dtype=np.float64), x.var(axis=0, dtype=np.float64)) if cfg.standardize else None
+    return build_head(x.shape[1], list(cfg.hidden), list(cfg.dropout), cfg.lr, cfg.layer_mix,
+                      (len(spec.poolings), len(spec.layers), spec.hidden_size), standardize=stats)
+
+
 def fit_head(x, y, xv, yv, cfg: HeadConfig, spec: InputSpec, verbose: int = 0):
     """Train one head from arrays in memory. Returns (model, history dict)."""
-    keras.utils.set_random_seed(cfg.seed)
-    # Statistics of the training rows only: the validation rows stay unseen until they are scored.
-    stats = (x.mean(axis=0, dtype=np.float64), x.var(axis=0, dtype=np.float64)) if cfg.standardize else None
-    model = build_head(x.shape[1], list(cfg.hidden), list(cfg.dropout), cfg.lr, cfg.layer_mix,
-                       (len(spec.poolings), len(spec.layers), spec.hidden_size), standardize=stats)
+    model = _new_head(x, cfg, spec)
     keep = KeepBest(cfg.patience)
     hist = model.fit(x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, validation_data=(xv, yv),
                      callbacks=[keep], verbose=verbose, shuffle=True)
@@ -114,6 +118,14 @@ def fit_head(x, y, xv, yv, cfg: HeadConfig, spec: InputSpec, verbose: int = 0):
     history.update(best_epoch=keep.best_epoch + 1, epochs_run=len(keep.epoch_seconds),
                    epoch_seconds=[round(s, 3) for s in keep.epoch_seconds], layer_weights=mix_weights(model))
     return model, history
+
+
+def refit_head(x, y, cfg: HeadConfig, spec: InputSpec, epochs: int, verbose: int = 0):
+    """A fresh head trained on every given row for a fixed number of epochs, chosen on validation
+    before. Returns (model, history dict of its training loss and accuracy)."""
+    model = _new_head(x, cfg, spec)
+    hist = model.fit(x, y, batch_size=cfg.batch_size, epochs=epochs, verbose=verbose, shuffle=True)
+    return model, {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
 
 def load_training_data(cache, cfg: HeadConfig):
@@ -160,7 +172,11 @@ def write_model_dir(model_dir: Path, model, config: dict, history: dict) -> None
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_train(cache, model_dir: Path, cfg: HeadConfig, overwrite: bool = False, verbose: int = 0) -> dict:
+def run_train(cache, model_dir: Path, cfg: HeadConfig, overwrite: bool = False, verbose: int = 0,
+              refit: bool = False) -> dict:
+    """refit: after early stopping has chosen the epoch count on the validation split, train a fresh
+    head on all training rows (validation ones included) for that many epochs, and keep that one.
+    Its validation figures are those of the selection run: the refit head has seen those rows."""
     cfg.validate()
     model_dir = Path(model_dir)
     _prepare_model_dir(model_dir, overwrite)
@@ -169,16 +185,23 @@ def run_train(cache, model_dir: Path, cfg: HeadConfig, overwrite: bool = False, 
     start = time.perf_counter()
     model, history = fit_head(x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx], cfg, spec,
                               verbose)
-    seconds = time.perf_counter() - start
     best = history["best_epoch"] - 1
+    refit_result = None
+    if refit:
+        t0 = time.perf_counter()
+        model, history["refit"] = refit_head(x_all, y_all, cfg, spec, history["best_epoch"], verbose)
+        refit_result = {"rows": int(len(y_all)), "epochs": history["best_epoch"],
+                        "seconds": round(time.perf_counter() - t0, 2)}
+    seconds = time.perf_counter() - start
+    weights = mix_weights(model)  # of the model kept: the refit one when there is one
     result = {
         "best_epoch": history["best_epoch"], "epochs_run": history["epochs_run"],
         "val_accuracy": history["val_accuracy"][best], "val_loss": history["val_loss"][best],
         "train_size": int(len(train_idx)), "val_size": int(len(val_idx)),
         "seconds": round(seconds, 2),
         "seconds_per_epoch": round(float(np.mean(history["epoch_seconds"])), 3),
-        "layer_weights": ({str(layer): w for layer, w in zip(spec.layers, history["layer_weights"])}
-                          if history["layer_weights"] else None),
+        "layer_weights": {str(layer): w for layer, w in zip(spec.layers, weights)} if weights else None,
+        "refit": refit_result,
     }
     config = {
         "head": cfg.to_dict(), "input": spec.to_dict(), "result": result,
