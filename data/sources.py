@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from data.digest import sha256_file
 from data.imdb import read_imdb
 from data.reviews import Reviews
 from data.tabular import read_table
@@ -40,11 +41,7 @@ def describe(source: str, table: TableOptions = TableOptions()) -> dict:
     else:
         info = {"kind": "imdb-folder" if path.is_dir() else "imdb-archive"}
     if path.is_file():
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                digest.update(block)
-        info.update(size=path.stat().st_size, sha256=digest.hexdigest())
+        info.update(size=path.stat().st_size, sha256=sha256_file(path))
     elif path.is_dir():
         listing = sorted((os.path.relpath(os.path.join(root, name), path), os.path.getsize(os.path.join(root, name)))
                          for root, _, names in os.walk(path) for name in names)

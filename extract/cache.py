@@ -18,6 +18,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from data.digest import sha256_file as local_sha256
 from data.errors import BadInput
 from extract import storage
 
@@ -38,11 +39,7 @@ def sha256_file(path) -> str:
     """Checksum of a shard, local (streamed) or at a URL."""
     if storage.is_url(path):
         return hashlib.sha256(storage.read_bytes(path)).hexdigest()
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return local_sha256(path)
 
 
 def write_manifest(cache, manifest: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from data.digest import feed_file
 from data.errors import BadInput
 
 DEFAULT_ENCODER = "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/2"
@@ -28,9 +29,7 @@ def identity(handle: str) -> dict:
     digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(file.relative_to(path).as_posix().encode())
-        with open(file, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                digest.update(block)
+        feed_file(digest, file)
     return {"handle": handle, "sha256": digest.hexdigest()}
 
 
