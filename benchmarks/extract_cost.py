@@ -1,6 +1,6 @@
 """What each extraction option costs: our `extract` on the same N real reviews, all-MiniLM-L6-v2.
 
-    python benchmarks/extract_cost.py [--n 1000] [--repeats 2]
+    python benchmarks/extract_cost.py [--n 1000] [--repeats 3]
 
 Options: 128 head (the seed's cut), 256 head+tail, 512 head, 512 head+tail, 512 windows with
 stride 510 (windows side by side, so every token is encoded once) and with the default stride 255
