@@ -79,6 +79,24 @@ def _without_autotune(ds):
     return ds.with_options(options)
 
 
+def _encoder_feed(plan, tokens, seg_lens) -> tf.data.Dataset:
+    """(tokens, segment lengths, padded length) of each planned batch, prepared ahead of the encoder.
+
+    Every batch's tokens are one row of a ragged tensor: tf.data then slices and prefetches them in
+    C++, with no Python generator thread competing with the encoding loop for the GIL.
+    """
+    seg_starts = np.cumsum(seg_lens) - seg_lens
+    batch_tokens = [tokens[_ranges(seg_starts[rows], seg_lens[rows])] for rows, _ in plan]
+    ds = tf.data.Dataset.from_tensor_slices((
+        tf.RaggedTensor.from_row_lengths(np.concatenate(batch_tokens) if plan else np.zeros(0, np.int32),
+                                         [len(b) for b in batch_tokens]),
+        tf.RaggedTensor.from_row_lengths(np.concatenate([seg_lens[rows] for rows, _ in plan])
+                                         if plan else np.zeros(0, np.int64), [len(rows) for rows, _ in plan]),
+        tf.constant([length for _, length in plan], tf.int32),
+    )).prefetch(2)
+    return _without_autotune(ds)
+
+
 def _ranges(starts, lens):
     """Concatenated aranges [starts[i], starts[i] + lens[i]), without a Python loop."""
     offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
@@ -104,6 +122,13 @@ class Featurizer:
             tokens = tokens.merge_dims(1, 2)
         return tf.cast(tokens.values, tf.int32), tokens.row_lengths()
 
+    def _token_batches(self, texts: list[str]) -> tf.data.Dataset:
+        ds = (tf.data.Dataset.from_tensor_slices(tf.constant(texts, tf.string) if texts else
+                                                 tf.zeros([0], tf.string))
+              .batch(256).map(self._tokenize, num_parallel_calls=os.cpu_count() or 1, deterministic=True)
+              .prefetch(2))
+        return _without_autotune(ds)
+
     def tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All texts' token ids, flat, and the count per text.
 
@@ -111,12 +136,7 @@ class Featurizer:
         single-threaded op, so one stage at a time would leave the other cores idle.
         """
         values, lengths = [], []
-        ds = (tf.data.Dataset.from_tensor_slices(tf.constant(texts, tf.string) if texts else
-                                                 tf.zeros([0], tf.string))
-              .batch(256).map(self._tokenize, num_parallel_calls=os.cpu_count() or 1, deterministic=True)
-              .prefetch(2))
-        ds = _without_autotune(ds)
-        for v, n in ds:
+        for v, n in self._token_batches(texts):
             values.append(v.numpy())
             lengths.append(n.numpy())
         if not values:
@@ -164,20 +184,8 @@ class Featurizer:
         pooled = {p: np.zeros((len(review), self.num_layers, self.hidden_size), np.float32) for p in s.poolings}
         counts = np.zeros(len(review), np.float32)
         plan = self._batch_plan(seg_lens)
-        seg_starts = np.cumsum(seg_lens) - seg_lens
-        # Every batch's tokens as one row of a ragged tensor: tf.data then slices and prefetches them
-        # in C++, with no Python generator thread competing with this loop for the GIL.
-        batch_tokens = [tokens[_ranges(seg_starts[rows], seg_lens[rows])] for rows, _ in plan]
-        ds = tf.data.Dataset.from_tensor_slices((
-            tf.RaggedTensor.from_row_lengths(np.concatenate(batch_tokens) if plan else np.zeros(0, np.int32),
-                                             [len(b) for b in batch_tokens]),
-            tf.RaggedTensor.from_row_lengths(np.concatenate([seg_lens[rows] for rows, _ in plan])
-                                             if plan else np.zeros(0, np.int64), [len(rows) for rows, _ in plan]),
-            tf.constant([length for _, length in plan], tf.int32),
-        )).prefetch(2)
-        ds = _without_autotune(ds)
         done_segments = 0
-        for (rows, _), (t, l, length) in zip(plan, ds):
+        for (rows, _), (t, l, length) in zip(plan, _encoder_feed(plan, tokens, seg_lens)):
             out = self._encode_pool(t, l, length)
             for p in s.poolings:
                 pooled[p][rows] = out[p].numpy()

@@ -301,3 +301,24 @@ def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli
     assert len(history["refit"]["loss"]) == result["best_epoch"]
     r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", tmp_path / "m", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["n"] == 200
+
+
+def test_extract_pipelines_run_without_tf_data_autotuning(tiny_models, tiny_archive):
+    # With autotuning on, deleting an iterator could wait out the tuner's sleep (up to 41 s), with
+    # the CPUs idle: 48 s of encoding once took 82 s. Both of extract's feeds must keep it off.
+    import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401
+
+    from data.imdb import read_imdb
+    from extract.features import FeatureSettings, Featurizer, _encoder_feed
+
+    texts = read_imdb(tiny_archive, ["test"], limit=20)["test"].texts
+    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    featurizer = Featurizer(pre, enc, FeatureSettings(seq_len=32))
+    token_batches = featurizer._token_batches(texts)
+    assert token_batches.options().autotune.enabled is False
+    values, lengths = featurizer.tokenize(texts)
+    plan = featurizer._batch_plan(lengths)
+    feed = _encoder_feed(plan, values, lengths)
+    assert feed.options().autotune.enabled is False
+    assert len(list(feed)) == len(plan)
