@@ -57,8 +57,8 @@ def main(cache: str) -> None:
                       "--lr", "5e-4,2e-4,1e-4", "--patience", "2,4",
                       "--hidden", "256,128,64;512,256", "--dropout", "0.4,0.3,0.2;0.5")
     second = summary(base / "head", head, cmd)
-    result = {"cache": cache, "extract": first.pop("extract"), "inputs": first,
-              "head": {k: v for k, v in second.items() if k != "extract"},
+    second.pop("extract")  # the same cache as sweep 1's
+    result = {"cache": cache, "extract": first.pop("extract"), "inputs": first, "head": second,
               "seconds": round(time.perf_counter() - t0, 1), "date": time.strftime("%Y-%m-%d")}
     path = ROOT / "benchmarks" / "results" / f"ablation_{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
