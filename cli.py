@@ -177,6 +177,9 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
 @click.option("--standardize/--no-standardize", default=True, show_default=True,
               help="Scale each feature to zero mean, unit variance (training rows' statistics, kept in the "
                    "model); --no-standardize feeds raw features, as the seed did.")
+@click.option("--ensemble", default=1, show_default=True, type=int,
+              help="Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their probabilities "
+                   "as one model.")
 @click.option("--refit", is_flag=True,
               help="After early stopping picks the epoch count on validation, train a fresh head on every "
                    "training row (validation included) for that many epochs, and keep it.")
@@ -184,24 +187,32 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, layers,
-          pooling, layer_mix, standardize, refit, overwrite, as_json):
+          pooling, layer_mix, standardize, ensemble, refit, overwrite, as_json):
     from extract.cache import read_manifest
     from train.fit import HeadConfig, run_train
 
     pooling = pooling or tuple(read_manifest(cache)["features"]["poolings"][:1])
     cfg = HeadConfig(lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, hidden=hidden,
                      dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling,
-                     layer_mix=layer_mix, standardize=standardize)
+                     layer_mix=layer_mix, standardize=standardize, ensemble=ensemble)
     r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2, refit=refit)
-    text = (f"model {r['model_dir']}: best epoch {r['best_epoch']} of {r['epochs_run']}, "
+    text = (f"model {r['model_dir']}: best epoch {epochs_text(r['best_epoch'])} of {epochs_text(r['epochs_run'])}, "
             f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
             f"{r['seconds_per_epoch']:.2f} s/epoch")
+    if r["ensemble"]:
+        text += (f"\nensemble of {ensemble} heads (seeds {seed} to {seed + ensemble - 1}); each alone: "
+                 "validation accuracy " + ", ".join(f"{a:.4f}" for a in r["ensemble"]["member_val_accuracy"]))
     if r["refit"]:
-        text += (f"\nrefit on all {r['refit']['rows']} training rows for {r['refit']['epochs']} epochs "
+        text += (f"\nrefit on all {r['refit']['rows']} training rows for {epochs_text(r['refit']['epochs'])} epochs "
                  "(the validation figures are the selection run's)")
     if r["layer_weights"]:
         text += "\nlayer weights: " + ", ".join(f"layer {k}: {v:.3f}" for k, v in r["layer_weights"].items())
     emit(r, as_json, text)
+
+
+def epochs_text(value) -> str:
+    """An epoch count, or one per head of an ensemble."""
+    return "/".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def lists_of(kind):
@@ -254,27 +265,28 @@ def many(kind):
 @click.option("--pooling", multiple=True, callback=lists_of(str), help="Pooling choices (repeat): mean, mean,max.")
 @click.option("--layer-mix", callback=many(str), help="Layer mixes to sweep: concat,mean,learned.")
 @click.option("--standardize", callback=many(on_off), help="Feature standardisation to sweep: on,off.")
+@click.option("--ensemble", callback=many(int), help="Heads averaged per trial, e.g. 1,5.")
 @click.option("--trials", type=int, default=None, help="Sample N configurations instead of the full grid.")
 @click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
 @click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, layer_mix,
-          standardize, trials, workers, evaluate_best, as_json):
+          standardize, ensemble, trials, workers, evaluate_best, as_json):
     from train.sweep import grid_from_options, run_sweep
 
     if trials is not None and trials < 1:
         raise BadInput(f"--trials {trials}: must be at least 1")
     grid = grid_from_options(lr=lr, batch_size=batch_size, hidden=hidden, dropout=dropout, epochs=epochs,
                              patience=patience, seed=seed, layers=list(layers) or None, pooling=pooling,
-                             layer_mix=layer_mix, standardize=standardize)
+                             layer_mix=layer_mix, standardize=standardize, ensemble=ensemble)
     r = run_sweep(cache, out, grid, trials=trials, seed=(seed or [0])[0], workers=workers)
     b = r["best"]
     text = (f"sweep {out}: {r['trials']} trials ({r['ran']} run, {r['kept']} kept) in {r['seconds']:.1f} s\n"
             f"best: val_accuracy {b['val_accuracy']:.4f}, lr={b['lr']} batch_size={b['batch_size']} "
             f"hidden={','.join(map(str, b['hidden']))} dropout={','.join(map(str, b['dropout']))} "
             f"layers={b['layers']} pooling={','.join(b['pooling'])} layer_mix={b['layer_mix']} "
-            f"standardize={'on' if b['standardize'] else 'off'} "
+            f"standardize={'on' if b['standardize'] else 'off'} ensemble={b['ensemble']} "
             f"-> {r['best_model_dir']}\n"
             f"results: {out}/results.csv, {out}/results.json, {out}/sweep.png")
     if evaluate_best:

@@ -303,6 +303,46 @@ def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli
     assert r.exit_code == 0 and json.loads(r.stdout)["n"] == 200
 
 
+def test_ensemble_keeps_the_mean_of_its_heads(extracted, runner, cli_main, tmp_path):
+    from evaluate.model_dir import load_model_dir
+    from extract.cache import read_split
+    from train.fit import stratified_split
+
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--epochs", 4,
+                "--lr", 3e-3, "--batch-size", 16, "--seed", 5, "--ensemble", 3, "--layer-mix", "learned", "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    assert result["ensemble"]["heads"] == 3 and result["ensemble"]["seeds"] == [5, 6, 7]
+    assert len(result["best_epoch"]) == len(result["ensemble"]["member_val_accuracy"]) == 3
+    assert sum(result["layer_weights"].values()) == pytest.approx(1.0, abs=1e-5)
+    model, config = load_model_dir(tmp_path / "m")
+    assert config["head"]["ensemble"] == 3
+    features, labels, _, _ = read_split(extracted, "train")
+    x = features["mean"]
+    heads = [model.get_layer(f"head_{i}").predict(x, verbose=0).ravel() for i in range(3)]
+    assert not np.allclose(heads[0], heads[1]), "the heads' seeds differ, so must their outputs"
+    probs = model.predict(x, verbose=0).ravel()
+    np.testing.assert_allclose(probs, np.mean(heads, axis=0), atol=1e-6)
+    # The reported validation accuracy is the ensemble's own, on the seed's validation rows.
+    _, val = stratified_split(labels, 0.2, 5)
+    assert result["val_accuracy"] == pytest.approx(np.mean((probs[val] > 0.5) == labels[val]), abs=1e-6)
+    assert (tmp_path / "m" / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
+    r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", tmp_path / "m", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["n"] == 200
+    r = run_cli(runner, cli_main, "predict", "--model-dir", tmp_path / "m", "a fine film", "--json")
+    assert r.exit_code == 0, r.output
+
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "n", "--epochs", 3,
+                "--ensemble", 2, "--refit", "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    assert result["refit"]["epochs"] == result["best_epoch"] and len(result["best_epoch"]) == 2
+    history = json.loads((tmp_path / "n" / "history.json").read_text())
+    assert [len(h["loss"]) for h in history["refit"]["members"]] == result["best_epoch"]
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "o", "--ensemble", 0)
+    assert r.exit_code == 2 and "--ensemble 0" in r.stderr
+
+
 def test_extract_pipelines_run_without_tf_data_autotuning(tiny_models, tiny_archive):
     # With autotuning on, deleting an iterator could wait out the tuner's sleep (up to 41 s), with
     # the CPUs idle: 48 s of encoding once took 82 s. Both of extract's feeds must keep it off.

@@ -56,6 +56,18 @@ def test_sweep_random_trials_sample_the_grid(extracted, runner, cli_main, tmp_pa
     assert json.loads(r.stdout)["trials"] == 2
 
 
+def test_sweep_compares_single_heads_with_ensembles(extracted, runner, cli_main, tmp_path):
+    out = tmp_path / "s"
+    r = run_cli(runner, cli_main, "sweep", "--cache", extracted, "--out", out, "--ensemble", "1,2", "--epochs", 2,
+                "--hidden", "8", "--dropout", "0.1", "--workers", 1, "--json")
+    assert r.exit_code == 0, r.output
+    with open(out / "results.csv") as f:
+        rows = {row["ensemble"]: row for row in csv.DictReader(f)}
+    assert set(rows) == {"1", "2"} and len(rows["2"]["best_epoch"].split(",")) == 2
+    best = json.loads((out / "best" / "config.json").read_text())
+    assert best["head"]["ensemble"] == json.loads(r.stdout)["best"]["ensemble"]
+
+
 def test_sweep_rejects_unmatched_dropout(extracted, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "sweep", "--cache", extracted, "--out", tmp_path / "s",
                 "--hidden", "8,4", "--dropout", "0.1,0.2,0.3")
@@ -106,6 +118,7 @@ def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, run
     (["--windows", "--stride", "10", "--pooling", "mean,max,cls"], ["--layers", "last"]),
     (["--truncation", "head+tail", "--pooling", "max"], ["--layers", "last"]),
     (["--truncation", "tail", "--pooling", "mean,cls"], ["--pooling", "mean,cls", "--layer-mix", "learned"]),
+    (["--pooling", "mean"], ["--ensemble", "2"]),
 ])
 def test_export_matches_for_windows_and_head_tail(tiny_models, tiny_archive, runner, cli_main, tmp_path, flags,
                                                   train_flags):

@@ -39,7 +39,7 @@ class LayerMix(keras.layers.Layer):
 
 
 def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: float, layer_mix: str = "concat",
-               shape: tuple[int, int, int] | None = None, standardize=None) -> keras.Model:
+               shape: tuple[int, int, int] | None = None, standardize=None, name: str = "head") -> keras.Model:
     """shape = (poolings, layers, hidden size) of the input; needed unless layer_mix is 'concat'.
 
     standardize = (mean, variance) per feature, from the training rows: the model then scales its
@@ -59,7 +59,7 @@ def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: floa
         layers += [keras.layers.Dense(units), keras.layers.BatchNormalization(),
                    keras.layers.Activation("relu"), keras.layers.Dropout(rate)]
     layers.append(keras.layers.Dense(1, activation="sigmoid", name="positive"))
-    model = keras.Sequential(layers, name="head")
+    model = keras.Sequential(layers, name=name)
     # Many small steps per call into TensorFlow: the head is tiny, so per-step Python overhead
     # would otherwise dominate an epoch. Results are the same step for step.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="binary_crossentropy",
@@ -67,9 +67,26 @@ def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: floa
     return model
 
 
+def average_heads(heads: list[keras.Model], input_dim: int) -> keras.Model:
+    """One model whose output is the mean of the heads' probabilities: an ensemble that evaluate,
+    predict and export load and call like a single head."""
+    features = keras.Input(shape=(input_dim,), name="features")
+    # Left uncompiled: it is never trained as a whole, and a compiled one would save an optimizer
+    # that loading then warns about.
+    return keras.Model(features, keras.layers.Average(name="positive")([h(features) for h in heads]),
+                       name="ensemble")
+
+
 def mix_weights(model: keras.Model) -> list[float] | None:
-    """The layer weights a head mixes with (softmax of the learned logits), or None for concat."""
+    """The layer weights a head mixes with (softmax of the learned logits), or None for concat; for
+    an ensemble, the mean over its heads."""
+    found = [keras.ops.convert_to_numpy(layer.layer_weights()) for layer in _layers(model)
+             if isinstance(layer, LayerMix)]
+    return [float(w) for w in sum(found) / len(found)] if found else None
+
+
+def _layers(model):
     for layer in model.layers:
-        if isinstance(layer, LayerMix):
-            return [float(w) for w in keras.ops.convert_to_numpy(layer.layer_weights())]
-    return None
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)

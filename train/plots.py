@@ -10,20 +10,27 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def learning_curves(history: dict, path: Path) -> None:
-    epochs = list(range(1, len(history["accuracy"]) + 1))
-    best = history.get("best_epoch")
+    """One head's curves, or every head's of an ensemble (history["members"]) on the same axes."""
+    members = history.get("members") or [history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, metric, title in ((axes[0], "accuracy", "Accuracy"), (axes[1], "loss", "Loss (binary cross-entropy)")):
-        ax.plot(epochs, history[metric], "o-", label="train")
-        ax.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
-        if best:
-            ax.axvline(best, color="grey", linestyle="--", label=f"best epoch ({best})")
+        for i, h in enumerate(members):
+            epochs = list(range(1, len(h[metric]) + 1))
+            first = i == 0
+            ax.plot(epochs, h[metric], "o-", color="C0", alpha=1 if first else 0.4, label="train" if first else None)
+            ax.plot(epochs, h[f"val_{metric}"], "s-", color="C1", alpha=1 if first else 0.4,
+                    label="validation" if first else None)
+            if h.get("best_epoch"):
+                ax.axvline(h["best_epoch"], color="grey", linestyle="--", alpha=1 if first else 0.4,
+                           label=f"best epoch ({h['best_epoch']})" if len(members) == 1 else
+                           ("best epoch of each head" if first else None))
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle("Learning curves of the head")
+    fig.suptitle("Learning curves of the head" if len(members) == 1 else
+                 f"Learning curves of the {len(members)} heads of the ensemble")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -28,12 +28,15 @@ from extract.provenance import command_line, now, versions
 from train.fit import HeadConfig
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
-         "standardize")
+         "standardize", "ensemble")
 _worker_state: dict = {}
 
 
 def trial_key(cfg: HeadConfig) -> str:
-    return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    fields = cfg.to_dict()
+    if fields["ensemble"] == 1:
+        del fields["ensemble"]  # single heads keep the keys they had before ensembles, so sweeps resume
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def expand_grid(grid: dict[str, list], trials: int | None, seed: int) -> list[HeadConfig]:
@@ -68,7 +71,7 @@ def _init_worker(cache: str, poolings: list[str], threads: int) -> None:
 
 
 def _run_trial(cfg: HeadConfig, out_dir: str) -> dict:
-    from train.fit import fit_head, stratified_split, write_model_dir
+    from train.fit import fit_model, stratified_split, write_model_dir
     from train.inputs import InputSpec, parse_layers, select
 
     s = _worker_state
@@ -79,12 +82,11 @@ def _run_trial(cfg: HeadConfig, out_dir: str) -> dict:
     y = s["labels"]
     train_idx, val_idx = stratified_split(y, cfg.val_fraction, cfg.seed)
     t0 = time.perf_counter()
-    model, history = fit_head(x[train_idx], y[train_idx], x[val_idx], y[val_idx], cfg, spec)
+    model, history, summary = fit_model(x[train_idx], y[train_idx], x[val_idx], y[val_idx], cfg, spec)
     seconds = time.perf_counter() - t0
-    best = history["best_epoch"] - 1
-    result = {"key": trial_key(cfg), **cfg.to_dict(), "best_epoch": history["best_epoch"],
-              "epochs_run": history["epochs_run"], "val_accuracy": history["val_accuracy"][best],
-              "val_loss": history["val_loss"][best], "seconds": round(seconds, 2)}
+    result = {"key": trial_key(cfg), **cfg.to_dict(), "best_epoch": summary["best_epoch"],
+              "epochs_run": summary["epochs_run"], "val_accuracy": summary["val_accuracy"],
+              "val_loss": summary["val_loss"], "seconds": round(seconds, 2)}
     config = {"head": cfg.to_dict(), "input": spec.to_dict(), "result": result,
               "cache": {"path": storage.absolute(s["cache"]), "manifest": s["manifest"]},
               "versions": versions(), "command": command_line(), "created": now()}
@@ -98,6 +100,7 @@ def _read_done(path: Path) -> dict[str, dict]:
         for line in path.read_text().splitlines():
             try:
                 row = json.loads(line)
+                row.setdefault("ensemble", 1)  # written before ensembles existed
                 done[row["key"]] = row
             except (ValueError, KeyError):
                 continue  # a line cut short by a kill: that trial runs again
@@ -149,7 +152,7 @@ def run_sweep(cache, out: Path, grid: dict[str, list], trials: int | None = None
                     elapsed = time.perf_counter() - start
                     left = elapsed / finished * (len(todo) - finished)
                     print(f"trial {kept + finished}/{len(configs)}: val_accuracy {row['val_accuracy']:.4f} "
-                          f"(epoch {row['best_epoch']}/{row['epochs_run']}, {row['seconds']:.1f} s) "
+                          f"(epoch {_fmt(row['best_epoch'])} of {_fmt(row['epochs_run'])}, {row['seconds']:.1f} s) "
                           f"{_describe(row)}; {len(todo) - finished} left, {duration(left)} left",
                           file=stream, flush=True)
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))
