@@ -110,6 +110,7 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
         "test_accuracy": test["accuracy"], "test_loss": test["loss"], "test_auc": test["auc"],
         "test_f1": test["f1"], "val_accuracy": trained["val_accuracy"], "val_loss": trained["val_loss"],
         "best_epoch": trained["best_epoch"], "epochs_run": trained["epochs_run"],
+        "ensemble": trained.get("ensemble"),  # each head's validation accuracy, for an ensemble
         "seconds_per_epoch": trained["seconds_per_epoch"],
         **measured,
         "device": extract["device"],
