@@ -2,9 +2,9 @@
 
     python benchmarks/extract_cost.py [--n 1000] [--repeats 3]
 
-Options: 128 head (the seed's cut), 256 head+tail, 512 head, 512 head+tail, 512 windows with
-stride 510 (windows side by side, so every token is encoded once) and with the default stride 255
-(half-overlapping windows). Pooling mean,max,cls throughout (pooling is free next to the encoder).
+Options: 128 head (the seed's cut), 128 windows with stride 126 (side by side, so every token is
+encoded once), 256 head+tail, 512 head, 512 head+tail, 512 windows with stride 510 (side by side)
+and with the default stride 255 (half-overlapping windows). Pooling mean,max,cls throughout (pooling is free next to the encoder).
 Each run is end to end through `run_extract` (model loading and HDF5 writing included), best of
 --repeats (default 3) with the options interleaved. Writes benchmarks/results/extract_cost.json.
 Run it on a quiet machine.
@@ -28,6 +28,7 @@ from benchmarks.imdb_results import cpu_model  # noqa: E402
 POOLINGS = ("mean", "max", "cls")
 OPTIONS = {
     "128 head": dict(seq_len=128, truncation="head"),
+    "128 windows, stride 126": dict(seq_len=128, windows=True, stride=126),
     "256 head+tail": dict(seq_len=256, truncation="head+tail"),
     "512 head": dict(seq_len=512, truncation="head"),
     "512 head+tail": dict(seq_len=512, truncation="head+tail"),

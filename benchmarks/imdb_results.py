@@ -95,12 +95,15 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
                 "extract_encode_seconds": round(encode_seconds, 1),
                 "extract_reviews_per_s": round(reviews / encode_seconds, 1) if encode_seconds else None,
                 "extract_peak_rss_mb": round(peak_rss_mb), "extract_date": time.strftime("%Y-%m-%d")}
-    if all(s["skipped"] for s in extract["splits"].values()) and (out.exists() or first.exists()):
+    # The run that made the cache may have had train flags of its own: any result of this cache will do.
+    earlier = [json.loads(p.read_text()) for p in [out, first, *sorted(first.parent.glob(f"imdb_{tag}-train-*.json"))]
+               if p.exists()]
+    earlier = [e for e in earlier if e.get("extract_encode_seconds")]
+    if all(s["skipped"] for s in extract["splits"].values()) and earlier:
         # The cache was complete and kept (same fingerprint): its extraction figures are those
         # measured when it was made, recorded by the earlier run of this script.
-        earlier = json.loads((out if out.exists() else first).read_text())
-        measured = {k: earlier.get(k) for k in measured}
-        measured["extract_date"] = earlier.get("extract_date", earlier.get("date"))
+        measured = {k: earlier[0].get(k) for k in measured}
+        measured["extract_date"] = earlier[0].get("extract_date", earlier[0].get("date"))
     result = {
         "encoder": {"minilm": "all-MiniLM-L6-v2 (pretrained, imported from Hugging Face safetensors)",
                     "random": "random L-4/H-128/A-2 (config only, seed 0): the control"}[name],
