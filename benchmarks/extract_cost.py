@@ -4,7 +4,8 @@
 
 Options: 128 head (the seed's cut), 128 windows with stride 126 (side by side, so every token is
 encoded once), 256 head+tail, 512 head, 512 head+tail, 512 windows with stride 510 (side by side)
-and with the default stride 255 (half-overlapping windows). Pooling mean,max,cls throughout (pooling is free next to the encoder).
+and with the default stride 255 (half-overlapping windows). Pooling mean,max,cls throughout
+(pooling is free next to the encoder).
 Each run is end to end through `run_extract` (model loading and HDF5 writing included), best of
 --repeats (default 3) with the options interleaved. Writes benchmarks/results/extract_cost.json.
 Run it on a quiet machine.

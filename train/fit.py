@@ -133,8 +133,7 @@ def refit_head(x, y, cfg: HeadConfig, spec: InputSpec, epochs: int, verbose: int
 
 
 def _member(cfg: HeadConfig, i: int) -> tuple[HeadConfig, str]:
-    if cfg.ensemble == 1:
-        return cfg, "head"
+    """Head i of an ensemble: its own seed, and a name unique within the ensemble model."""
     return dataclasses.replace(cfg, seed=cfg.seed + i, ensemble=1), f"head_{i}"
 
 
