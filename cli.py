@@ -1,38 +1,76 @@
-"""multilayer-bert-sentiment: frozen multi-layer BERT features, cached once, and a fast Keras head.
+"""mlbert: frozen multi-layer BERT features, cached once, and a fast Keras head.
 
 \b
-    python cli.py extract  --data SRC --out CACHE      stage one: encode once, write HDF5 shards
-    python cli.py train    --cache CACHE --model-dir M stage two: train the head in seconds
-    python cli.py evaluate --cache CACHE --model-dir M test accuracy, loss, P/R/F1, AUC
-    python cli.py predict  --model-dir M [TEXT ...]    score new reviews (stdin: one per line)
-    python cli.py sweep    --cache CACHE --out DIR     many heads in parallel, resumable
-    python cli.py export   --model-dir M --out DIR     one SavedModel: raw text -> probability
-    python cli.py check-cache CACHE                    verify every shard of a cache
-    python cli.py import-encoder SRC --out DIR         Hugging Face BERT -> TF Hub SavedModels
-"""
-from __future__ import annotations
+    mlbert extract  --data SRC --out CACHE       stage one: encode once, write HDF5 shards
+    mlbert train    --cache CACHE --model-dir M  stage two: train the head in seconds
+    mlbert evaluate --cache CACHE --model-dir M  test accuracy, loss, P/R/F1, AUC
+    mlbert predict  --model-dir M [TEXT ...]     score new reviews (stdin: one per line)
+    mlbert sweep    --cache CACHE --out DIR      many heads in parallel, resumable
+    mlbert export   --model-dir M --out DIR      one SavedModel: raw text -> probability
+    mlbert check-cache CACHE                     verify every shard of a cache
+    mlbert import-encoder SRC --out DIR          Hugging Face BERT -> TF Hub SavedModels
 
-import functools
-import json
-import os
-import shlex
-import sys
+From a clone, `python cli.py ...` runs the same commands.
+"""
+if __name__ == "__main__" and not __package__:
+    # `python cli.py` from a clone: load this folder as the package mlbert, then run its CLI.
+    import importlib.util
+    import pathlib
+    import sys
+
+    _root = pathlib.Path(__file__).resolve().parent
+    _spec = importlib.util.spec_from_file_location("mlbert", _root / "__init__.py",
+                                                   submodule_search_locations=[str(_root)])
+    sys.modules["mlbert"] = _package = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_package)
+    from mlbert.cli import main
+
+    sys.exit(main())
+
+import functools  # noqa: E402  (every import follows the clone bootstrap above)
+import inspect  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shlex  # noqa: E402
+import sys  # noqa: E402
 
 # TensorFlow's C++ start-up chatter would bury the one line a user needs; results go to stdout.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
-from data.errors import BadInput  # noqa: E402
+from . import evaluate as api_evaluate  # noqa: E402
+from . import export as api_export  # noqa: E402
+from . import extract as api_extract  # noqa: E402
+from . import import_encoder as api_import_encoder  # noqa: E402
+from . import load as api_load  # noqa: E402
+from . import sweep as api_sweep  # noqa: E402
+from . import train as api_train  # noqa: E402
+from .data.errors import BadInput  # noqa: E402
+from .data.sources import DEFAULT_SOURCE  # noqa: E402
+from .evaluate import scoring  # noqa: E402
+from .extract.pipeline.run import extract as extract_defaults  # noqa: E402
+from .train.config import HeadConfig  # noqa: E402
+
+
+def default(name: str):
+    """An extract option's default, from the function that owns it (one place for each)."""
+    return inspect.signature(extract_defaults).parameters[name].default
+
+
+def shown(value) -> str:
+    """A default as the CLI spells it: tuples as comma lists."""
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
 
 
 def friendly(command):
     """Bad input: one line on stderr, exit 2, no traceback. Ctrl-C: say how to go on."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        record_command(click.get_current_context())
+        # Options left unset reach the API unset, so the API's defaults apply (one place for each).
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:
-            return command(*args, **kwargs)
+            return command(*args, command_line=command_line(click.get_current_context()), **kwargs)
         except BadInput as e:
             one_line = " ".join(part.strip() for part in str(e).splitlines() if part.strip())
             click.echo(f"error: {one_line}", err=True)
@@ -43,11 +81,10 @@ def friendly(command):
     return wrapper
 
 
-def record_command(ctx: click.Context) -> None:
-    """Rebuild the command line from the options the user gave, for the artifacts' provenance."""
-    from extract.provenance import set_command
-
-    words = ["python", "cli.py", ctx.info_name]
+def command_line(ctx: click.Context) -> str:
+    """The command line rebuilt from the options the user gave, for the artifacts' provenance."""
+    root = ctx.find_root().info_name
+    words = (["mlbert"] if root == "mlbert" else ["python", "cli.py"]) + [ctx.info_name]
     for param in ctx.command.params:
         if ctx.get_parameter_source(param.name) != click.core.ParameterSource.COMMANDLINE:
             continue
@@ -55,26 +92,17 @@ def record_command(ctx: click.Context) -> None:
         if isinstance(param, click.Argument):
             words += [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         elif param.is_flag:
-            words.append(param.opts[0])
+            words.append(param.opts[0] if value else (param.secondary_opts or param.opts)[0])
+        elif param.multiple:
+            for item in value:
+                words += [param.opts[0], ",".join(map(str, item)) if isinstance(item, (list, tuple)) else str(item)]
         else:
-            shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-            words += [param.opts[0], shown]
-    set_command(shlex.join(words))
-
-
-def comma_list(kind):
-    def parse(ctx, param, value):
-        if value is None:
-            return None
-        try:
-            return tuple(kind(v) for v in value.split(",") if v.strip())
-        except ValueError:
-            raise click.BadParameter(f"'{value}' is not a comma-separated list of {kind.__name__}s")
-    return parse
+            words += [param.opts[0], shown(value) if isinstance(value, (list, tuple)) else str(value)]
+    return shlex.join(words)
 
 
 def emit(result, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(result, indent=2) if as_json else text)
+    click.echo(json.dumps(result, indent=2, allow_nan=False) if as_json else text)
 
 
 def import_tensorflow_quietly() -> None:
@@ -99,57 +127,55 @@ def cli():
     import_tensorflow_quietly()
 
 
+def main() -> int:
+    """The `mlbert` console script."""
+    return cli(prog_name="mlbert")
+
+
 @cli.command(help="Stage one: run the frozen encoder once over the data and write pooled features "
                   "to HDF5 shards with a manifest.")
-@click.option("--data", "data", default="tfds", show_default=True,
+@click.option("--data", "data", default=DEFAULT_SOURCE, show_default=True,
               help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, an unpacked aclImdb/, "
                    "or your own reviews.csv / reviews.jsonl with text and label (0/1 or neg/pos) fields.")
-@click.option("--text-field", default="text", show_default=True, help="CSV/JSONL: the field holding the review.")
-@click.option("--label-field", default="label", show_default=True, help="CSV/JSONL: the field holding the label.")
-@click.option("--split-ratio", default=0.2, show_default=True, type=float,
+@click.option("--text-field", default=default("text_field"), show_default=True,
+              help="CSV/JSONL: the field holding the review.")
+@click.option("--label-field", default=default("label_field"), show_default=True,
+              help="CSV/JSONL: the field holding the label.")
+@click.option("--split-ratio", default=default("split_ratio"), show_default=True, type=float,
               help="CSV/JSONL without a 'split' field: the share of rows (stratified, seeded) that is test.")
-@click.option("--out", required=True, type=click.Path(), help="Cache folder to write.")
-@click.option("--encoder", default=None, help="TF Hub handle or local SavedModel folder. [default: the seed's "
-                                                "small_bert L-4/H-128/A-2]")
-@click.option("--preprocessor", default=None, help="TF Hub handle or local SavedModel folder. "
-                                                     "[default: bert_en_uncased_preprocess/3]")
-@click.option("--splits", default="train,test", show_default=True, callback=comma_list(str))
-@click.option("--seq-len", default=128, show_default=True, type=int, help="Tokens per sequence, [CLS]/[SEP] included.")
-@click.option("--truncation", default="head", show_default=True,
+@click.option("--out", required=True, type=click.Path(), help="Cache folder (or URL) to write.")
+@click.option("--encoder", default=default("encoder"), show_default=True,
+              help="TF Hub handle or local SavedModel folder (the default is the seed's small_bert L-4/H-128/A-2).")
+@click.option("--preprocessor", default=default("preprocessor"), show_default=True,
+              help="TF Hub handle or local SavedModel folder.")
+@click.option("--splits", default=shown(default("splits")), show_default=True)
+@click.option("--seq-len", default=default("seq_len"), show_default=True, type=int,
+              help="Tokens per sequence, [CLS]/[SEP] included.")
+@click.option("--truncation", default=default("truncation"), show_default=True,
               type=click.Choice(["head", "tail", "head+tail"]),
-              help="Which tokens of a long review to keep (head+tail: first 128, rest from the end).")
+              help="Which tokens of a long review to keep (head+tail: the first quarter of --seq-len, at most "
+                   "128 tokens, and the rest from the end).")
 @click.option("--windows", is_flag=True, help="Encode the whole review in windows of --seq-len and pool them.")
-@click.option("--stride", default=None, type=int, help="Tokens between window starts. [default: half a window]")
-@click.option("--pooling", default="mean", show_default=True, callback=comma_list(str),
+@click.option("--stride", default=default("stride"), type=int,
+              help="With --windows: tokens between window starts. [default: half a window]")
+@click.option("--pooling", default=shown(default("pooling")), show_default=True,
               help="Poolings to store side by side: any of mean,max,cls.")
-@click.option("--batch-size", default=32, show_default=True, type=int,
+@click.option("--batch-size", default=default("batch_size"), show_default=True, type=int,
               help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "
                    "sequences when shorter, fewer when longer).")
-@click.option("--limit", default=None, type=int, help="First N reviews per split (seeded order, balanced).")
-@click.option("--shard-size", default=4000, show_default=True, type=int, help="Reviews per HDF5 shard.")
-@click.option("--runner", default="local", show_default=True, type=click.Choice(["local", "beam"]),
-              help="beam: run stage one as an Apache Beam pipeline (pip install '.[beam]').")
-@click.option("--beam-option", "beam_options", multiple=True,
+@click.option("--limit", default=default("limit"), type=int,
+              help="First N reviews per split (seeded order, balanced).")
+@click.option("--shard-size", default=default("shard_size"), show_default=True, type=int,
+              help="Reviews per HDF5 shard.")
+@click.option("--runner", default=default("runner"), show_default=True, type=click.Choice(["local", "beam"]),
+              help="beam: run stage one as an Apache Beam pipeline (pip install 'multilayer-bert-sentiment[beam]').")
+@click.option("--beam-option", multiple=True,
               help="Beam pipeline option KEY=VALUE, repeatable, e.g. runner=DataflowRunner.")
 @click.option("--overwrite", is_flag=True, help="Replace a cache in --out made with other settings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly
-def extract(data, text_field, label_field, split_ratio, out, encoder, preprocessor, splits, seq_len, truncation,
-            windows, stride, pooling, batch_size, limit, shard_size, runner, beam_options, overwrite, as_json):
-    from data.sources import TableOptions
-    from extract.encoders import DEFAULT_ENCODER, DEFAULT_PREPROCESSOR
-    from extract.features import FeatureSettings
-    from extract.run import run_extract
-
-    for split in splits:
-        if split not in ("train", "test"):
-            raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use train and/or test")
-    settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
-                               poolings=tuple(pooling))
-    summary = run_extract(data, out, encoder or DEFAULT_ENCODER, preprocessor or DEFAULT_PREPROCESSOR,
-                          list(splits), settings, batch_size=batch_size, limit=limit, overwrite=overwrite,
-                          shard_size=shard_size, table=TableOptions(text_field, label_field, split_ratio),
-                          runner=runner, beam_options=tuple(beam_options))
+def extract(as_json, command_line, **options):
+    summary = api_extract(command=command_line, **options)
     lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']}"]
     for split, s in summary["splits"].items():
         speed = "already complete, kept" if s["skipped"] else f"{s['seconds']:.1f} s, {s['reviews_per_s']} reviews/s"
@@ -158,49 +184,48 @@ def extract(data, text_field, label_field, split_ratio, out, encoder, preprocess
     emit(summary, as_json, "\n".join(lines))
 
 
+H = HeadConfig
+
+
 @cli.command(help="Stage two: train the head on a cache's train split (validation carved from it).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
-@click.option("--lr", default=5e-4, show_default=True, type=float)
-@click.option("--batch-size", default=64, show_default=True, type=int)
-@click.option("--epochs", default=20, show_default=True, type=int)
-@click.option("--patience", default=2, show_default=True, type=int, help="Epochs without a better validation accuracy.")
-@click.option("--hidden", default="256,128,64", show_default=True, callback=comma_list(int))
-@click.option("--dropout", default="0.4,0.3,0.2", show_default=True, callback=comma_list(float))
-@click.option("--val-fraction", default=0.2, show_default=True, type=float)
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--layers", default="all", show_default=True, help="all, last, or layer numbers like 0,3.")
-@click.option("--pooling", default=None, callback=comma_list(str),
-              help="Stored poolings to use, e.g. mean or mean,max. [default: the cache's first]")
-@click.option("--layer-mix", default="concat", show_default=True, type=click.Choice(["concat", "mean", "learned"]),
+@click.option("--lr", default=H.lr, show_default=True, type=float)
+@click.option("--batch-size", default=H.batch_size, show_default=True, type=int)
+@click.option("--epochs", default=H.epochs, show_default=True, type=int)
+@click.option("--patience", default=H.patience, show_default=True, type=int,
+              help="Epochs without a better validation accuracy.")
+@click.option("--hidden", default=shown(H.hidden), show_default=True)
+@click.option("--dropout", default=shown(H.dropout), show_default=True)
+@click.option("--val-fraction", default=H.val_fraction, show_default=True, type=float)
+@click.option("--seed", default=H.seed, show_default=True, type=int,
+              help="The head's initialisation and shuffling (ensembles: seed, seed + 1, ...).")
+@click.option("--split-seed", default=H.split_seed, show_default=True, type=int,
+              help="Which training rows are held out for validation; the same for every --seed.")
+@click.option("--layers", default=H.layers, show_default=True, help="all, last, or layer numbers like 0,3.")
+@click.option("--pooling", default=None, help="Stored poolings to use, e.g. mean or mean,max. [default: the cache's first]")
+@click.option("--layer-mix", default=H.layer_mix, show_default=True, type=click.Choice(["concat", "mean", "learned"]),
               help="Concatenate the layers, average them, or learn one softmax weight per layer (ELMo's scalar mix).")
-@click.option("--standardize/--no-standardize", default=True, show_default=True,
+@click.option("--standardize/--no-standardize", default=H.standardize, show_default=True,
               help="Scale each feature to zero mean, unit variance (training rows' statistics, kept in the "
                    "model); --no-standardize feeds raw features, as the seed did.")
-@click.option("--ensemble", default=1, show_default=True, type=int,
+@click.option("--ensemble", default=H.ensemble, show_default=True, type=int,
               help="Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their probabilities "
                    "as one model.")
 @click.option("--refit", is_flag=True,
               help="After early stopping picks the epoch count on validation, train a fresh head on every "
                    "training row (validation included) for that many epochs, and keep it.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing model dir.")
+@click.option("--overwrite", is_flag=True, help="Replace a model dir of this tool.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def train(cache, model_dir, lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, layers,
-          pooling, layer_mix, standardize, ensemble, refit, overwrite, as_json):
-    from extract.cache import read_manifest
-    from train.fit import HeadConfig, run_train
-
-    pooling = pooling or tuple(read_manifest(cache)["features"]["poolings"][:1])
-    cfg = HeadConfig(lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, hidden=hidden,
-                     dropout=dropout, val_fraction=val_fraction, seed=seed, layers=layers, pooling=pooling,
-                     layer_mix=layer_mix, standardize=standardize, ensemble=ensemble)
-    r = run_train(cache, model_dir, cfg, overwrite=overwrite, verbose=0 if as_json else 2, refit=refit)
+def train(as_json, command_line, **options):
+    r = api_train(command=command_line, verbose=0 if as_json else 2, **options)
     text = (f"model {r['model_dir']}: best epoch {epochs_text(r['best_epoch'])} of {epochs_text(r['epochs_run'])}, "
             f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
             f"{r['seconds_per_epoch']:.2f} s/epoch")
     if r["ensemble"]:
-        text += (f"\nensemble of {ensemble} heads (seeds {seed} to {seed + ensemble - 1}); each alone: "
+        seeds = r["ensemble"]["seeds"]
+        text += (f"\nensemble of {len(seeds)} heads (seeds {seeds[0]} to {seeds[-1]}); each alone: "
                  "validation accuracy " + ", ".join(f"{a:.4f}" for a in r["ensemble"]["member_val_accuracy"]))
     if r["refit"]:
         text += (f"\nrefit on all {r['refit']['rows']} training rows for {epochs_text(r['refit']['epochs'])} epochs "
@@ -241,11 +266,14 @@ on_off.__name__ = "on/off value"
 
 def many(kind):
     """A comma list whose items are the values to sweep: '--lr 1e-3,5e-4'."""
-    parse_list = comma_list(kind)
-
     def parse(ctx, param, value):
-        values = parse_list(ctx, param, value)
-        return list(values) if values else None
+        if value is None:
+            return None
+        try:
+            values = [kind(v) for v in value.split(",") if v.strip()]
+        except ValueError:
+            raise click.BadParameter(f"'{value}' is not a comma-separated list of {kind.__name__}s")
+        return values or None
     return parse
 
 
@@ -261,6 +289,8 @@ def many(kind):
 @click.option("--epochs", callback=many(int))
 @click.option("--patience", callback=many(int))
 @click.option("--seed", callback=many(int), help="Head seeds to sweep; the first also seeds --trials sampling.")
+@click.option("--split-seed", callback=many(int), help="Validation splits to sweep (default: one, seed 0).")
+@click.option("--val-fraction", callback=many(float))
 @click.option("--layers", multiple=True, help="Layer choices to sweep: all, last, 0,3 (repeat the option).")
 @click.option("--pooling", multiple=True, callback=lists_of(str), help="Pooling choices (repeat): mean, mean,max.")
 @click.option("--layer-mix", callback=many(str), help="Layer mixes to sweep: concat,mean,learned.")
@@ -271,28 +301,19 @@ def many(kind):
 @click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, layers, pooling, layer_mix,
-          standardize, ensemble, trials, workers, evaluate_best, as_json):
-    from train.sweep import grid_from_options, run_sweep
-
-    if trials is not None and trials < 1:
-        raise BadInput(f"--trials {trials}: must be at least 1")
-    grid = grid_from_options(lr=lr, batch_size=batch_size, hidden=hidden, dropout=dropout, epochs=epochs,
-                             patience=patience, seed=seed, layers=list(layers) or None, pooling=pooling,
-                             layer_mix=layer_mix, standardize=standardize, ensemble=ensemble)
-    r = run_sweep(cache, out, grid, trials=trials, seed=(seed or [0])[0], workers=workers)
-    b = r["best"]
+def sweep(as_json, command_line, **options):
+    options = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in options.items()
+               if v is not None and v != ()}
+    r = api_sweep(command=command_line, **options)
+    b, out = r["best"], options["out"]
     text = (f"sweep {out}: {r['trials']} trials ({r['ran']} run, {r['kept']} kept) in {r['seconds']:.1f} s\n"
             f"best: val_accuracy {b['val_accuracy']:.4f}, lr={b['lr']} batch_size={b['batch_size']} "
-            f"hidden={','.join(map(str, b['hidden']))} dropout={','.join(map(str, b['dropout']))} "
-            f"layers={b['layers']} pooling={','.join(b['pooling'])} layer_mix={b['layer_mix']} "
+            f"hidden={shown(b['hidden'])} dropout={shown(b['dropout'])} "
+            f"layers={b['layers']} pooling={shown(b['pooling'])} layer_mix={b['layer_mix']} "
             f"standardize={'on' if b['standardize'] else 'off'} ensemble={b['ensemble']} "
             f"-> {r['best_model_dir']}\n"
             f"results: {out}/results.csv, {out}/results.json, {out}/sweep.png")
-    if evaluate_best:
-        from evaluate.scoring import run_evaluate
-
-        r["test"] = run_evaluate(cache, r["best_model_dir"], "test")
+    if "test" in r:
         text += f"\nbest on test: accuracy {100 * r['test']['accuracy']:.2f}%, loss {r['test']['loss']:.4f}"
     emit(r, as_json, text)
 
@@ -300,17 +321,15 @@ def sweep(cache, out, lr, batch_size, hidden, dropout, epochs, patience, seed, l
 @cli.command(help="Test accuracy and loss (and precision, recall, F1, ROC AUC, confusion matrix).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
-@click.option("--split", default="test", show_default=True)
-@click.option("--plot", "plot_dir", type=click.Path(), default=None,
+@click.option("--split", default=inspect.signature(scoring.evaluate).parameters["split"].default, show_default=True)
+@click.option("--plot", type=click.Path(), default=None,
               help="Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def evaluate(cache, model_dir, split, plot_dir, as_json):
-    from evaluate.scoring import run_evaluate
-
-    r = run_evaluate(cache, model_dir, split, plot_dir)
+def evaluate(as_json, command_line, **options):
+    r = api_evaluate(command=command_line, **options)
     cm = r["confusion_matrix"]
-    name = split.capitalize()
+    name = r["split"].capitalize()
     text = "\n".join([
         "| Metric | Value |", "|--------|-------|",
         f"| {name} Accuracy | {100 * r['accuracy']:.2f}% |", f"| {name} Loss | {r['loss']:.4f} |",
@@ -319,7 +338,7 @@ def evaluate(cache, model_dir, split, plot_dir, as_json):
         "Confusion matrix (rows: true, columns: predicted)",
         "            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
         f"  positive  {cm['fn']:8d}  {cm['tp']:8d}",
-    ] + ([f"figures: {', '.join(r['plots'])}"] if plot_dir else []))
+    ] + ([f"figures: {', '.join(r['plots'])}"] if options.get("plot") else []))
     emit(r, as_json, text)
 
 
@@ -328,16 +347,14 @@ def evaluate(cache, model_dir, split, plot_dir, as_json):
 @click.argument("texts", nargs=-1)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def predict(model_dir, texts, as_json):
-    from evaluate.scoring import run_predict
-
+def predict(model_dir, texts, command_line, as_json=False):
     if not texts:
         texts = [line.rstrip("\n") for line in sys.stdin]
-    rows = run_predict(model_dir, list(texts))
+    rows = api_load(model_dir).predict(list(texts))
     table = ["| Review | Prediction | Confidence |", "|--------|------------|------------|"]
     for r in rows:
-        shown = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
-        table.append(f"| \"{shown}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
+        text = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
+        table.append(f"| \"{text}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
     emit(rows, as_json, "\n".join(table))
 
 
@@ -346,10 +363,10 @@ def predict(model_dir, texts, as_json):
 @click.argument("cache", type=click.Path())
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def check_cache_command(cache, as_json):
-    from extract.cache import check_cache
+def check_cache(cache, command_line, as_json=False):
+    from .extract.cache.read import check_cache as run
 
-    report = check_cache(cache)
+    report = run(cache)
     lines = []
     for row in report:
         state = "ok" if row["problem"] is None else f"BAD: {row['problem']}"
@@ -362,13 +379,12 @@ def check_cache_command(cache, as_json):
 
 @cli.command(help="Export one SavedModel from raw review text to the positive probability (TF Serving ready).")
 @click.option("--model-dir", required=True, type=click.Path())
-@click.option("--out", required=True, type=click.Path(), help="New folder for the SavedModel.")
+@click.option("--out", required=True, type=click.Path(), help="Folder for the SavedModel (new or empty).")
+@click.option("--overwrite", is_flag=True, help="Replace an export of this tool in --out.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def export(model_dir, out, as_json):
-    from evaluate.serving import run_export
-
-    r = run_export(model_dir, out)
+def export(as_json, command_line, **options):
+    r = api_export(command=command_line, **options)
     emit(r, as_json, f"wrote {r['serving_model']}: signature serving_default, input 'text' (string [batch]), "
                      f"output 'positive_probability' (float32 [batch])")
 
@@ -376,27 +392,14 @@ def export(model_dir, out, as_json):
 @cli.command("import-encoder", help="Import a Hugging Face BERT checkpoint folder as TF Hub-style "
                                     "SavedModels: DIR/encoder and DIR/preprocessor.")
 @click.argument("src", type=click.Path())
-@click.option("--out", required=True, type=click.Path())
-@click.option("--random", "random_", is_flag=True, help="Random weights from config.json alone (a control).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of --random weights.")
+@click.option("--out", required=True, type=click.Path(), help="Folder to write (new or empty).")
+@click.option("--random", is_flag=True, help="Random weights from config.json alone (a control).")
+@click.option("--seed", type=int, help="Seed of --random weights. [default: 0]")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier import of this tool in --out.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def import_encoder(src, out, random_, seed, as_json):
-    from extract.encoder_export import save_encoder_pair
-    from extract.hf_import import read_checkpoint
-    from extract.provenance import now, versions
-
-    config, weights, vocab, lower_case = read_checkpoint(src, random=random_, seed=seed)
-    provenance = {"source": os.path.abspath(src), "weights": f"random (seed {seed})" if random_ else "pretrained",
-                  "created": now(), "versions": versions()}
-    save_encoder_pair(config, weights, vocab, lower_case, out, provenance)
-    r = {"encoder": os.path.join(out, "encoder"), "preprocessor": os.path.join(out, "preprocessor"),
-         "layers": config.num_hidden_layers, "hidden_size": config.hidden_size,
-         "weights": provenance["weights"], "lower_case": lower_case}
+def import_encoder(as_json, command_line, **options):
+    r = api_import_encoder(command=command_line, **options)
     emit(r, as_json, f"wrote {r['encoder']} and {r['preprocessor']}: {r['layers']} layers x {r['hidden_size']}, "
-                     f"{r['weights']} weights\nuse: python cli.py extract --encoder {r['encoder']} "
+                     f"{r['weights']} weights\nuse: mlbert extract --encoder {r['encoder']} "
                      f"--preprocessor {r['preprocessor']} ...")
-
-
-if __name__ == "__main__":
-    cli()

@@ -24,7 +24,7 @@ TRIAL_KEYS = ("pooling", "layers", "layer_mix", "standardize", "lr", "patience",
 
 
 def sweep(cache: str, out: Path, *grid: str) -> tuple[dict, list[str]]:
-    cmd = [sys.executable, "cli.py", "sweep", "--cache", cache, "--out", str(out), *grid, "--evaluate-best", "--json"]
+    cmd = [str(Path(sys.executable).parent / "mlbert"), "sweep", "--cache", cache, "--out", str(out), *grid, "--evaluate-best", "--json"]
     result = json.loads(subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True, cwd=ROOT).stdout)
     return result, cmd
 
@@ -33,7 +33,7 @@ def summary(out: Path, result: dict, cmd: list[str]) -> dict:
     trials = json.loads((ROOT / out / "results.json").read_text())["trials"]
     best_config = json.loads((ROOT / out / "best" / "config.json").read_text())
     return {
-        "command": "python " + " ".join(cmd[1:]),
+        "command": "mlbert " + " ".join(cmd[1:]),
         "trials": [{k: t[k] for k in TRIAL_KEYS} for t in trials],
         "best": {k: result["best"][k] for k in TRIAL_KEYS[:-3] + ("val_accuracy",)},
         "best_layer_weights": best_config["result"].get("layer_weights"),

@@ -2,7 +2,7 @@
 
     python benchmarks/beam_vs_local.py [--n 2000] [--model minilm] [--workers 2]
 
-Both run through `run_extract` on the first N test reviews of ../shared/data/imdb (seeded order)
+Both run through `mlbert.extract` on the first N test reviews of ../shared/data/imdb (seeded order)
 with the imported encoder at seq_len 128; writes benchmarks/results/beam_vs_local.json, including
 the largest difference between the two caches' features.
 """
@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.extract_throughput import ensure_encoder  # noqa: E402
-from benchmarks.imdb_results import SHARED, cpu_model  # noqa: E402
+from extract_throughput import ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
+from imdb_results import SHARED, cpu_model  # noqa: E402
 
 
 def main() -> None:
@@ -33,20 +32,19 @@ def main() -> None:
 
     import numpy as np
 
-    from extract.cache import read_split
-    from extract.features import FeatureSettings
-    from extract.run import run_extract
+    import mlbert
+    from mlbert.extract.cache.read import read_split
 
     folder = ensure_encoder(args.model)
     data = str(SHARED / "data/imdb/aclImdb_v1.tar.gz")
     work = Path(tempfile.mkdtemp(prefix="beam-bench-"))
     common = dict(data=data, encoder=str(folder / "encoder"), preprocessor=str(folder / "preprocessor"),
-                  splits=["test"], settings=FeatureSettings(seq_len=128), limit=args.n, shard_size=500)
+                  splits=["test"], seq_len=128, limit=args.n, shard_size=500)
     timings = {}
-    for name, extra in (("local", {}), ("beam", {"runner": "beam", "beam_options": (
+    for name, extra in (("local", {}), ("beam", {"runner": "beam", "beam_option": (
             f"direct_num_workers={args.workers}", "direct_running_mode=multi_processing")})):
         t0 = time.perf_counter()
-        run_extract(out=work / name, **common, **extra)
+        mlbert.extract(out=work / name, **common, **extra)
         timings[name] = time.perf_counter() - t0
     local = read_split(work / "local", "test")
     beam = read_split(work / "beam", "test")

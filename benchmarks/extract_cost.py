@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.extract_throughput import ensure_encoder, ours, review_file  # noqa: E402
-from benchmarks.imdb_results import cpu_model  # noqa: E402
+from extract_throughput import ensure_encoder, ours, review_file  # noqa: E402  (this script's folder)
+from imdb_results import cpu_model  # noqa: E402
 
 POOLINGS = ("mean", "max", "cls")
 OPTIONS = {
@@ -46,14 +45,14 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from extract import encoders
-    from extract.features import FeatureSettings, Featurizer
-    from extract.segments import segment_tokens
+    from mlbert.extract.encoders import handles
+    from mlbert.extract.features.featurizer import Featurizer, segments_of
+    from mlbert.extract.features.settings import FeatureSettings
 
     reviews, work, jsonl = review_file(args.n, "extract-cost-")
     folder = ensure_encoder("minilm")
-    probe = Featurizer(encoders.load(str(folder / "preprocessor"), "--preprocessor"),
-                       encoders.load(str(folder / "encoder"), "--encoder"), FeatureSettings())
+    probe = Featurizer(handles.load(str(folder / "preprocessor"), "--preprocessor"),
+                       handles.load(str(folder / "encoder"), "--encoder"), FeatureSettings())
     values, lengths = probe.tokenize(reviews.texts)
     best = {label: float("inf") for label in OPTIONS}
     for r in range(args.repeats):  # options interleaved, so a slow spell of the machine hits several, not one twice
@@ -64,8 +63,7 @@ def main() -> None:
     rows = []
     for label, option in OPTIONS.items():
         settings = FeatureSettings(**option, poolings=POOLINGS)
-        segments, _ = segment_tokens(tf.RaggedTensor.from_row_lengths(values, lengths), settings.budget,
-                                     settings.truncation, settings.windows, settings.window_stride())
+        segments, _ = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), settings)
         row = {"option": label, "settings": settings.to_dict(), "reviews": len(reviews),
                "sequences_per_review": round(int(segments.nrows()) / len(reviews), 3),
                "tokens_per_review": round((int(segments.row_lengths().numpy().sum()) + 2 * int(segments.nrows()))

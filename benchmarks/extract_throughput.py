@@ -31,10 +31,9 @@ from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.imdb_results import ENCODERS, SHARED, cpu_model  # noqa: E402
+from imdb_results import ENCODERS, SHARED, cpu_model  # noqa: E402  (this script's folder is on sys.path)
 
 CONFIGS = {"128": dict(seq_len=128, truncation="head"), "512": dict(seq_len=512, truncation="head+tail")}
 
@@ -60,13 +59,12 @@ def encoder_flops(lengths, layers: int, hidden: int, intermediate: int) -> float
 
 
 def ensure_encoder(name: str) -> Path:
-    from extract.encoder_export import save_encoder_pair
-    from extract.hf_import import read_checkpoint
+    import mlbert
+
     folder = ROOT / "runs" / f"encoder-{name}"
     if not (folder / "encoder").exists():
         source, flags = ENCODERS[name]
-        config, weights, vocab, lower = read_checkpoint(source, random="--random" in flags)
-        save_encoder_pair(config, weights, vocab, lower, folder, {"source": str(source)})
+        mlbert.import_encoder(source, folder, random="--random" in flags)
     return folder
 
 
@@ -88,7 +86,7 @@ def baseline(tf, hub, folder: Path, texts: list[str], seq_len: int) -> float:
 
 def review_file(n: int, prefix: str):
     """The first n IMDB test reviews (seeded order), and the same as a JSONL file for `extract`."""
-    from data.imdb import read_imdb
+    from mlbert.data.sources.imdb import read_imdb
 
     reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=n)["test"]
     work = Path(tempfile.mkdtemp(prefix=prefix))
@@ -99,11 +97,12 @@ def review_file(n: int, prefix: str):
 
 
 def ours(folder: Path, jsonl: Path, out: Path, config: dict) -> float:
-    from extract.features import FeatureSettings
-    from extract.run import run_extract
+    import mlbert
+
+    options = {("pooling" if k == "poolings" else k): v for k, v in config.items()}  # FeatureSettings' names
     t0 = time.perf_counter()
-    run_extract(str(jsonl), out, str(folder / "encoder"), str(folder / "preprocessor"), ["test"],
-                FeatureSettings(**config))
+    mlbert.extract(jsonl, out, encoder=str(folder / "encoder"), preprocessor=str(folder / "preprocessor"),
+                   splits=["test"], **options)
     return time.perf_counter() - t0
 
 
@@ -119,9 +118,9 @@ def main() -> None:
     import tensorflow_hub as hub
     import tensorflow_text  # noqa: F401
 
-    from extract.bert_model import BertConfig
-    from extract.features import FeatureSettings, Featurizer
-    from extract.segments import segment_tokens
+    from mlbert.extract.encoders.bert_model import BertConfig
+    from mlbert.extract.features.featurizer import Featurizer, segments_of
+    from mlbert.extract.features.settings import FeatureSettings
 
     reviews, work, jsonl = review_file(args.n, "throughput-")
     warm_jsonl = work / "warm.jsonl"
@@ -136,8 +135,7 @@ def main() -> None:
             settings = FeatureSettings(**config)
             featurizer = Featurizer(pre, enc, settings)
             values, lengths = featurizer.tokenize(reviews.texts)
-            segments, _ = segment_tokens(tf.RaggedTensor.from_row_lengths(values, lengths), settings.budget,
-                                         settings.truncation)
+            segments, _ = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), settings)
             real = segments.row_lengths().numpy() + 2  # [CLS] and [SEP]
             flops = encoder_flops(real, cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size)
             # The baseline keeps the head of each review: the same number of real tokens.

@@ -30,9 +30,12 @@ ENCODERS = {
 }
 
 
+MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed command (make's .venv has it)
+
+
 def cli(*args: str) -> tuple[dict, float, str]:
-    cmd = [sys.executable, str(ROOT / "cli.py"), *args, "--json"]
-    shown = "python cli.py " + " ".join(args)
+    cmd = [MLBERT, *args, "--json"]
+    shown = "mlbert " + " ".join(args)
     print(f"$ {shown}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True, cwd=ROOT).stdout
@@ -76,7 +79,7 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
             "dim": manifest["features"]["dim"], "device": manifest["machine"]["device"],
             "splits": {k: {"total": v["counts"]["total"], "seconds": 0, "skipped": True}
                        for k, v in manifest["splits"].items()}}, 0.0
-        commands.append("python cli.py " + " ".join(extract_args))
+        commands.append("mlbert " + " ".join(extract_args))
     else:
         extract, extract_wall, shown = cli(*extract_args)
         commands.append(shown)

@@ -15,17 +15,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed command
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(cache: str) -> None:
     import numpy as np
 
-    from benchmarks.imdb_results import cpu_model
-    from extract.cache import read_split
-    from train.fit import HeadConfig, fit_head, stratified_split
-    from train.inputs import InputSpec
+    from imdb_results import cpu_model  # this script's folder is on sys.path
+    from mlbert.data.split import stratified_split
+    from mlbert.extract.cache.read import read_split
+    from mlbert.train.config import HeadConfig
+    from mlbert.train.fit import fit_head
+    from mlbert.train.inputs import InputSpec
 
     features, labels, _, manifest = read_split(Path(cache), "train")
     x, y = features["mean"], labels.astype("float32")
@@ -37,7 +39,7 @@ def main(cache: str) -> None:
     epoch_seconds = history["epoch_seconds"]
 
     sweep_dir = Path("runs") / "bench-sweep"
-    cmd = [sys.executable, str(ROOT / "cli.py"), "sweep", "--cache", cache, "--out", str(sweep_dir),
+    cmd = [MLBERT, "sweep", "--cache", cache, "--out", str(sweep_dir),
            "--lr", "1e-3,5e-4,1e-4", "--batch-size", "64,128", "--dropout", "0.4,0.3,0.2;0.2",
            "--hidden", "256,128,64;512,128,32", "--json"]
     subprocess.run(["rm", "-rf", str(sweep_dir)], check=True, cwd=ROOT)
@@ -51,7 +53,7 @@ def main(cache: str) -> None:
         "first_epoch_seconds": epoch_seconds[0],
         "steady_epoch_seconds": round(float(np.median(epoch_seconds[1:])), 3),
         "sweep_trials": sweep["trials"], "sweep_wall_seconds": round(sweep_seconds, 1),
-        "sweep_command": "python cli.py " + " ".join(cmd[2:]),
+        "sweep_command": "mlbert " + " ".join(cmd[1:]),
         "sweep_best_val_accuracy": sweep["best"]["val_accuracy"],
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
         "date": time.strftime("%Y-%m-%d"),

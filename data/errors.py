@@ -1,8 +1,9 @@
-"""The one exception the CLI turns into a single stderr line and exit code 2."""
+"""The one exception the Python API raises for bad input, and the CLI turns into one stderr line."""
 
 
 class BadInput(Exception):
-    """Something the user gave (a path, a flag, a file's content, a cache) cannot be used.
+    """Something the user gave (a path, an option, a file's content, a cache) cannot be used.
 
-    The message must name the file, line or field and say what to do; it is printed as is.
+    The message names the file, line or option and says what to do; the CLI prints it as
+    `error: <message>` and exits with code 2.
     """

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from evaluate.metrics import roc_curve  # noqa: E402
+from ..train.metrics import roc_curve  # noqa: E402
 
 
 def confusion_matrix_plot(metrics: dict, title: str, path: Path) -> None:

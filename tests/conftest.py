@@ -1,5 +1,8 @@
 """Fixtures built at test time: a tiny BERT encoder and preprocessor as real SavedModels, and a tiny
-IMDB archive in the official aclImdb layout whose labels a head can learn."""
+IMDB archive in the official aclImdb layout whose labels a head can learn.
+
+The tests import the installed package `mlbert` (make test installs it, editable), never the
+repository through sys.path, so they see what a user's installation sees."""
 from __future__ import annotations
 
 import io
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed console script
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
@@ -71,13 +74,11 @@ def tiny_bert_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_bert_folder, tmp_path_factory) -> dict[str, Path]:
-    """The tiny encoder and preprocessor, written by the project's own SavedModel export."""
-    from extract.encoder_export import save_encoder_pair
-    from extract.hf_import import read_checkpoint
+    """The tiny encoder and preprocessor, written by the project's own import (random weights)."""
+    import mlbert
 
     out = tmp_path_factory.mktemp("tiny_models") / "bert"
-    config, weights, vocab, lower = read_checkpoint(tiny_bert_folder, random=True, seed=1)
-    save_encoder_pair(config, weights, vocab, lower, out, {"source": "tests"})
+    mlbert.import_encoder(tiny_bert_folder, out, random=True, seed=1)
     return {"encoder": out / "encoder", "preprocessor": out / "preprocessor"}
 
 
@@ -98,8 +99,8 @@ def runner():
 
 @pytest.fixture(scope="session")
 def cli_main():
-    import cli
-    return cli.cli
+    from mlbert.cli import cli
+    return cli
 
 
 def run_cli(runner, cli_main, *args, input=None):

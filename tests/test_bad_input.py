@@ -77,11 +77,10 @@ def test_out_with_foreign_files_is_refused(runner, cli_main, tmp_path, models, t
 
 
 def test_other_encoder_is_refused(runner, cli_main, tmp_path, models, tiny_archive, tiny_bert_folder):
-    from extract.encoder_export import save_encoder_pair
-    from extract.hf_import import read_checkpoint
+    import mlbert
 
-    config, weights, vocab, lower = read_checkpoint(tiny_bert_folder, random=True, seed=7)
-    other = save_encoder_pair(config, weights, vocab, lower, tmp_path / "other", {})
+    other = tmp_path / "other"
+    mlbert.import_encoder(tiny_bert_folder, other, random=True, seed=7)
     out = tmp_path / "c"
     common = ["extract", "--data", tiny_archive, "--out", out, "--splits", "test", "--limit", 4]
     assert run_cli(runner, cli_main, *common, *models).exit_code == 0

@@ -12,7 +12,7 @@ pytest.importorskip("apache_beam", reason="apache-beam is an optional extra: pip
 
 
 def _load(cache):
-    from extract.cache import read_split
+    from mlbert.extract.cache.read import read_split
     return {split: read_split(cache, split, poolings=["mean", "max"]) for split in ("train", "test")}
 
 

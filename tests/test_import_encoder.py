@@ -47,7 +47,7 @@ def test_random_import_has_the_tf_hub_interfaces(runner, cli_main, tiny_bert_fol
 def _fake_checkpoint(tiny_bert_folder, tmp_path, drop=None, reshape=None):
     from safetensors.numpy import save_file
 
-    from extract.bert_model import BertConfig, random_weights
+    from mlbert.extract.encoders.bert_model import BertConfig, random_weights
 
     folder = tmp_path / "ckpt"
     shutil.copytree(tiny_bert_folder, folder)

@@ -41,7 +41,7 @@ def test_pooled_values_equal_an_independent_masked_mean(extracted, tiny_models, 
     import tensorflow_hub as hub
     import tensorflow_text  # noqa: F401
 
-    from data.imdb import read_imdb
+    from mlbert.data.sources.imdb import read_imdb
 
     with h5py.File(extracted / "test-00000-of-00001.h5") as f:
         ids = [i.decode() for i in f["ids"][...]]
@@ -73,12 +73,11 @@ def test_features_do_not_depend_on_batching(extracted, tiny_models, tiny_archive
 
 
 def test_shards_split_a_large_split(tiny_models, tiny_archive, tmp_path, runner, cli_main):
-    from extract.cache import read_split
-    from extract.features import FeatureSettings
-    from extract.run import run_extract
+    import mlbert
+    from mlbert.extract.cache.read import read_split
 
-    run_extract(str(tiny_archive), tmp_path / "c", str(tiny_models["encoder"]), str(tiny_models["preprocessor"]),
-                ["test"], FeatureSettings(seq_len=32), shard_size=80)
+    mlbert.extract(tiny_archive, tmp_path / "c", encoder=str(tiny_models["encoder"]),
+                   preprocessor=str(tiny_models["preprocessor"]), splits=["test"], seq_len=32, shard_size=80)
     names = sorted(p.name for p in (tmp_path / "c").glob("*.h5"))
     assert names == ["test-00000-of-00003.h5", "test-00001-of-00003.h5", "test-00002-of-00003.h5"]
     features, labels, ids, _ = read_split(tmp_path / "c", "test")
@@ -112,12 +111,12 @@ def test_evaluate_beats_chance_and_reports_all_metrics(trained, extracted, runne
 
 
 def test_evaluate_loss_matches_keras(trained, extracted):
-    from evaluate.model_dir import load_model_dir
-    from evaluate.scoring import run_evaluate
-    from extract.cache import read_split
-    from train.inputs import InputSpec, select
+    from mlbert.train.model_dir import load_model_dir
+    import mlbert
+    from mlbert.extract.cache.read import read_split
+    from mlbert.train.inputs import InputSpec, select
 
-    ours = run_evaluate(extracted, trained)
+    ours = mlbert.evaluate(extracted, trained)
     model, config = load_model_dir(trained)
     features, labels, _, _ = read_split(extracted, "test")
     loss, accuracy = model.evaluate(select(features, InputSpec.from_dict(config["input"])),
@@ -152,7 +151,7 @@ def test_rerun_keeps_a_complete_cache(extracted, tiny_models, tiny_archive, runn
                     reason="the real IMDB archive (../shared/data/imdb) is not present in this clone")
 def test_real_imdb_archive(tiny_models, tmp_path, runner, cli_main):
     from conftest import IMDB_ARCHIVE
-    from data.imdb import read_imdb
+    from mlbert.data.sources.imdb import read_imdb
 
     splits = read_imdb(IMDB_ARCHIVE, ["train", "test"])
     for split, reviews in splits.items():
@@ -179,7 +178,7 @@ def test_evaluate_plot_writes_figures(trained, extracted, runner, cli_main, tmp_
 
 
 def test_roc_auc_and_curve_agree_with_brute_force():
-    from evaluate.metrics import roc_auc, roc_curve
+    from mlbert.train.metrics import roc_auc, roc_curve
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 300)
@@ -223,8 +222,9 @@ def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows)
     import tensorflow_hub as hub
     import tensorflow_text  # noqa: F401
 
-    from data.imdb import read_imdb
-    from extract.features import FeatureSettings, Featurizer
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.features.featurizer import Featurizer
+    from mlbert.extract.features.settings import FeatureSettings
 
     texts = read_imdb(tiny_archive, ["test"], limit=40)["test"].texts
     pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
@@ -239,14 +239,14 @@ def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows)
 
 def test_standardize_uses_training_rows_only_and_travels_with_the_model(trained, extracted, runner, cli_main,
                                                                          tmp_path):
-    from evaluate.model_dir import load_model_dir
-    from extract.cache import read_split
-    from train.fit import stratified_split
+    from mlbert.train.model_dir import load_model_dir
+    from mlbert.extract.cache.read import read_split
+    from mlbert.data.split import stratified_split
 
     model, config = load_model_dir(trained)
     assert config["head"]["standardize"] is True
     features, labels, _, _ = read_split(extracted, "train")
-    train_idx, val_idx = stratified_split(labels, config["head"]["val_fraction"], config["head"]["seed"])
+    train_idx, val_idx = stratified_split(labels, config["head"]["val_fraction"], config["head"]["split_seed"])
     layer = model.get_layer("standardize")
     np.testing.assert_allclose(np.ravel(layer.mean), features["mean"][train_idx].mean(axis=0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.ravel(layer.variance), features["mean"][train_idx].var(axis=0), rtol=1e-4, atol=1e-7)
@@ -282,8 +282,8 @@ def test_a_copied_dataset_keeps_its_cache_and_an_edited_one_does_not(extracted, 
 
 
 def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli_main, tmp_path):
-    from evaluate.model_dir import load_model_dir
-    from extract.cache import read_split
+    from mlbert.train.model_dir import load_model_dir
+    from mlbert.extract.cache.read import read_split
 
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--epochs", 6,
                 "--patience", 3, "--lr", 3e-3, "--batch-size", 16, "--refit", "--json")
@@ -304,9 +304,9 @@ def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli
 
 
 def test_ensemble_keeps_the_mean_of_its_heads(extracted, runner, cli_main, tmp_path):
-    from evaluate.model_dir import load_model_dir
-    from extract.cache import read_split
-    from train.fit import stratified_split
+    from mlbert.train.model_dir import load_model_dir
+    from mlbert.extract.cache.read import read_split
+    from mlbert.data.split import stratified_split
 
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--epochs", 4,
                 "--lr", 3e-3, "--batch-size", 16, "--seed", 5, "--ensemble", 3, "--layer-mix", "learned", "--json")
@@ -323,8 +323,8 @@ def test_ensemble_keeps_the_mean_of_its_heads(extracted, runner, cli_main, tmp_p
     assert not np.allclose(heads[0], heads[1]), "the heads' seeds differ, so must their outputs"
     probs = model.predict(x, verbose=0).ravel()
     np.testing.assert_allclose(probs, np.mean(heads, axis=0), atol=1e-6)
-    # The reported validation accuracy is the ensemble's own, on the seed's validation rows.
-    _, val = stratified_split(labels, 0.2, 5)
+    # The reported validation accuracy is the ensemble's own, on the validation rows of --split-seed 0.
+    _, val = stratified_split(labels, 0.2, 0)
     assert result["val_accuracy"] == pytest.approx(np.mean((probs[val] > 0.5) == labels[val]), abs=1e-6)
     assert (tmp_path / "m" / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
     r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", tmp_path / "m", "--json")
@@ -349,8 +349,9 @@ def test_extract_pipelines_run_without_tf_data_autotuning(tiny_models, tiny_arch
     import tensorflow_hub as hub
     import tensorflow_text  # noqa: F401
 
-    from data.imdb import read_imdb
-    from extract.features import FeatureSettings, Featurizer, _encoder_feed
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.features.featurizer import Featurizer, _encoder_feed
+    from mlbert.extract.features.settings import FeatureSettings
 
     texts = read_imdb(tiny_archive, ["test"], limit=20)["test"].texts
     pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))

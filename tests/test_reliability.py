@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, make_archive, run_cli
+from conftest import MLBERT, make_archive, run_cli
 from test_bad_input import assert_clean_error
 
 
@@ -24,7 +24,7 @@ def big_archive(tmp_path_factory):
 
 
 def extract_cmd(archive, out, models, *extra):
-    return [sys.executable, str(ROOT / "cli.py"), "extract", "--data", str(archive), "--out", str(out),
+    return [MLBERT, "extract", "--data", str(archive), "--out", str(out),
             "--encoder", str(models["encoder"]), "--preprocessor", str(models["preprocessor"]),
             "--seq-len", "48", "--shard-size", "25", "--batch-size", "8", *map(str, extra)]
 
@@ -75,7 +75,7 @@ def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_p
         for key in ref[name]:
             assert np.array_equal(ref[name][key], got[name][key]), (name, key)
     assert not list(killed.glob(".*tmp*"))
-    check = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check-cache", str(killed)],
+    check = subprocess.run([MLBERT, "check-cache", str(killed)],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -98,7 +98,7 @@ def test_a_live_extract_holds_the_cache(extracted, tiny_models, tiny_archive, ru
         lock.write("4242")
         lock.flush()
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, out, tiny_models)[2:])
+        r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, out, tiny_models)[1:])
         assert_clean_error(r, "another extract (pid 4242)")
 
 
@@ -106,7 +106,7 @@ def test_a_stale_lock_is_taken_over(tiny_models, tiny_archive, runner, cli_main,
     out = tmp_path / "c"
     out.mkdir()
     (out / ".lock").write_text("999999")  # left by a killed process: nobody holds it
-    r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, out, tiny_models, "--limit", 10)[2:])
+    r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, out, tiny_models, "--limit", 10)[1:])
     assert r.exit_code == 0, r.output
 
 
@@ -127,7 +127,7 @@ def test_full_disk_is_a_clear_error_with_no_partial_shard(tiny_models, tiny_arch
 
 def test_unwritable_out_is_a_clear_error(tiny_models, tiny_archive, runner, cli_main, tmp_path):
     (tmp_path / "file").write_text("x")
-    r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, tmp_path / "file" / "cache", tiny_models)[2:])
+    r = run_cli(runner, cli_main, *extract_cmd(tiny_archive, tmp_path / "file" / "cache", tiny_models)[1:])
     assert_clean_error(r, "cannot create the folder")
 
 
@@ -167,7 +167,7 @@ def test_missing_shard_is_refused_by_name(cache_copy, runner, cli_main, tmp_path
 
 
 def _rehash(cache, name):
-    from extract.cache import sha256_file
+    from mlbert.extract.cache.manifest import sha256_file
     manifest = json.loads((cache / "manifest.json").read_text())
     for entry in manifest["splits"].values():
         for shard in entry["shards"]:

@@ -22,7 +22,7 @@ def _extract_args(out, tiny_archive, tiny_models, *extra):
 
 
 def _same_features(a, b):
-    from extract.cache import read_split
+    from mlbert.extract.cache.read import read_split
 
     for split in ("train", "test"):
         (af, al, aids, _), (bf, bl, bids, _) = (read_split(c, split, poolings=["mean", "max"]) for c in (a, b))

@@ -85,7 +85,7 @@ def _two_stage_probs(cache, model_dir, split, n):
     """The head applied to the features `extract` cached, and the texts they came from."""
     import keras
 
-    from train.inputs import InputSpec, select
+    from mlbert.train.inputs import InputSpec, select
     config = json.loads((model_dir / "config.json").read_text())
     spec = InputSpec.from_dict(config["input"])
     with h5py.File(next(cache.glob(f"{split}-00000-*.h5"))) as f:
@@ -97,7 +97,7 @@ def _two_stage_probs(cache, model_dir, split, n):
 
 
 def _texts(archive, ids):
-    from data.imdb import read_imdb
+    from mlbert.data.sources.imdb import read_imdb
     reviews = read_imdb(archive, ["train", "test"])
     by_id = {i: t for r in reviews.values() for i, t in zip(r.ids, r.texts)}
     return [by_id[i] for i in ids]
@@ -111,7 +111,10 @@ def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, run
     assert max(len(t.split()) for t in texts) > 64, "needs a review longer than the sequence length"
     np.testing.assert_allclose(_serve(tmp_path / "serving", texts), expected, atol=1e-5)
     r = run_cli(runner, cli_main, "export", "--model-dir", trained, "--out", tmp_path / "serving")
-    assert_clean_error(r, "already exists")
+    assert_clean_error(r, "already holds an exported model", "--overwrite")
+    r = run_cli(runner, cli_main, "export", "--model-dir", trained, "--out", tmp_path / "serving", "--overwrite")
+    assert r.exit_code == 0, r.output
+    np.testing.assert_allclose(_serve(tmp_path / "serving", texts), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("flags,train_flags", [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-LAYER_MIXES = ("concat", "mean", "learned")
 
 
 @keras.saving.register_keras_serializable(package="multilayer_bert_sentiment")

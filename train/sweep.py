@@ -1,8 +1,9 @@
-"""The `sweep` command: many heads on one cache, trials in parallel worker processes.
+"""`sweep`: many heads on one cache, trials in parallel worker processes.
 
-The cache is read once per worker; trials are appended to DIR/trials.jsonl as they finish, so an
-interrupted sweep resumes with the finished trials kept and skipped. Each trial's model is a normal
-model dir under DIR/trials/<key>; the best (by validation accuracy) is copied to DIR/best.
+The cache is read once per worker; every trial runs `train_model`, as `train` does, into a normal
+model dir under DIR/trials/<key>, and is appended to DIR/trials.jsonl as it finishes. An
+interrupted sweep (Ctrl-C, a kill) resumes: finished trials are kept and skipped. The best trial
+(by validation accuracy) is copied to DIR/best.
 """
 from __future__ import annotations
 
@@ -13,29 +14,34 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
 
-from data.errors import BadInput
-from extract import storage
-from extract.cache import read_manifest
-from extract.progress import duration
-from extract.provenance import command_line, now, versions
-from train.fit import HeadConfig
+from ..data import storage
+from ..data.errors import BadInput
+from ..data.folders import check_target, write_folder
+from ..data.options import at_least, known
+from ..data.progress import duration
+from ..data.provenance import api_call, record
+from ..extract.cache.manifest import read_manifest
+from .config import HeadConfig
+from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
          "standardize", "ensemble")
+FORMAT = "multilayer-bert-sentiment/sweep"
+MARKER = "sweep.json"
 _worker_state: dict = {}
 
 
-def trial_key(cfg: HeadConfig) -> str:
-    fields = cfg.to_dict()
-    if fields["ensemble"] == 1:
-        del fields["ensemble"]  # single heads keep the keys they had before ensembles, so sweeps resume
+def trial_key(cfg: HeadConfig, cache_fingerprint: str) -> str:
+    """A trial's identity: its head options and the cache it trains on, so a sweep folder reused with
+    another cache never passes off old trials as new ones."""
+    fields = {**cfg.to_dict(), "cache": cache_fingerprint}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -45,12 +51,13 @@ def expand_grid(grid: dict[str, list], trials: int | None, seed: int) -> list[He
     configs = []
     for values in itertools.product(*(grid[n] for n in names)):
         fields = dict(zip(names, values))
-        if len(fields["hidden"]) != len(fields["dropout"]):
-            if len(fields["dropout"]) != 1:
+        hidden, dropout = tuple(fields["hidden"]), tuple(fields["dropout"])
+        if len(hidden) != len(dropout):
+            if len(dropout) != 1:
                 continue
-            fields["dropout"] = fields["dropout"] * len(fields["hidden"])  # one rate for every layer
+            fields["dropout"] = dropout * len(hidden)  # one rate for every layer
         configs.append(HeadConfig(**fields))
-    unique = list({trial_key(c): c for c in configs}.values())
+    unique = list(dict.fromkeys(configs))
     if not unique:
         raise BadInput("--hidden/--dropout: no pair has matching lengths; give one rate per layer, or a single rate")
     if trials is not None and trials < len(unique):
@@ -60,38 +67,28 @@ def expand_grid(grid: dict[str, list], trials: int | None, seed: int) -> list[He
 
 
 def _init_worker(cache: str, poolings: list[str], threads: int) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the main process alone stops the sweep.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import tensorflow as tf
+
+    from ..extract.cache.read import read_split
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from extract.cache import read_split
-
     features, labels, _, manifest = read_split(cache, "train", poolings=poolings)
-    _worker_state.update(features=features, labels=labels.astype(np.float32), manifest=manifest, cache=cache)
+    _worker_state.update(features=features, labels=labels, manifest=manifest, cache=cache)
 
 
-def _run_trial(cfg: HeadConfig, out_dir: str) -> dict:
-    from train.fit import fit_model, stratified_split, write_model_dir
-    from train.inputs import InputSpec, parse_layers, select
+def _run_trial(job) -> dict:
+    from .run import train_model
 
+    cfg, out_dir, command = job
     s = _worker_state
-    info = s["manifest"]["features"]
-    spec = InputSpec(tuple(cfg.pooling), parse_layers(cfg.layers, info["num_layers"]),
-                     info["num_layers"], info["hidden_size"])
-    x = select(s["features"], spec)
-    y = s["labels"]
-    train_idx, val_idx = stratified_split(y, cfg.val_fraction, cfg.seed)
-    t0 = time.perf_counter()
-    model, history, summary = fit_model(x[train_idx], y[train_idx], x[val_idx], y[val_idx], cfg, spec)
-    seconds = time.perf_counter() - t0
-    result = {"key": trial_key(cfg), **cfg.to_dict(), "best_epoch": summary["best_epoch"],
-              "epochs_run": summary["epochs_run"], "val_accuracy": summary["val_accuracy"],
-              "val_loss": summary["val_loss"], "seconds": round(seconds, 2)}
-    config = {"head": cfg.to_dict(), "input": spec.to_dict(), "result": result,
-              "cache": {"path": storage.absolute(s["cache"]), "manifest": s["manifest"]},
-              "versions": versions(), "command": command_line(), "created": now()}
-    write_model_dir(Path(out_dir) / "trials" / result["key"], model, config, history)
-    return result
+    key = trial_key(cfg, s["manifest"]["fingerprint"])
+    result = train_model(s["features"], s["labels"], s["manifest"], s["cache"], cfg, Path(out_dir) / "trials" / key,
+                         overwrite=True, command=command)
+    return {"key": key, **cfg.to_dict(), **{k: result[k] for k in ("best_epoch", "epochs_run", "val_accuracy",
+                                                                    "val_loss", "seconds")}}
 
 
 def _read_done(path: Path) -> dict[str, dict]:
@@ -100,71 +97,98 @@ def _read_done(path: Path) -> dict[str, dict]:
         for line in path.read_text().splitlines():
             try:
                 row = json.loads(line)
-                row.setdefault("ensemble", 1)  # written before ensembles existed
                 done[row["key"]] = row
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a kill: that trial runs again
     return done
 
 
-def run_sweep(cache, out: Path, grid: dict[str, list], trials: int | None = None, seed: int = 0,
-              workers: int | None = None, stream=None) -> dict:
-    stream = stream or sys.stderr
-    cache, out = str(cache), Path(out)
-    manifest = read_manifest(cache)
-    stored = manifest["features"]["poolings"]
-    grid = dict(grid)
-    grid["pooling"] = grid.get("pooling") or [tuple(stored[:1])]
-    configs = expand_grid(grid, trials, seed)
-    for cfg in configs:
-        cfg.validate()
-        for p in cfg.pooling:
-            if p not in stored:
-                raise BadInput(f"--pooling {p}: the cache at {cache} holds {', '.join(stored)}")
+def _open_out(out: Path, cache) -> None:
+    """The sweep folder: new, empty, or a sweep of ours (resumed); never someone else's folder."""
+    check_target(out, "--out", "a sweep", MARKER, FORMAT, overwrite=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "trials").mkdir(exist_ok=True)
+    if not (out / MARKER).exists():
+        storage.write_atomic(out / MARKER, (json.dumps({"format": FORMAT, "cache": storage.absolute(cache)},
+                                                       indent=2) + "\n").encode())
+
+
+def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, command: str | None = None,
+          stream=None, **grid) -> dict:
+    """Train every combination of the given head options, or `trials` of them sampled with the first
+    seed. Each option is a list of values to try (lr=[1e-3, 5e-4], hidden=[(256, 128), (512,)]) or
+    one value; options not given keep HeadConfig's default. Returns the summary `sweep --json`
+    prints; DIR/best is a normal model dir."""
+    known(grid, SWEPT + ("val_fraction", "split_seed"), "sweep")
+    command = command or api_call("sweep", {"cache": str(cache), "out": str(out), **grid})
+    stream = stream or sys.stderr
+    cache, out = str(cache), Path(out)
+    if trials is not None:
+        at_least(trials, 1, "trials")
+    if workers is not None:
+        at_least(workers, 1, "workers")
+    manifest = read_manifest(cache)
+    stored = manifest["features"]["poolings"]
+    # A list holds the values to try; anything else is the one value (hidden=(256, 128) is one config).
+    grid = {name: values if isinstance(values, list) else [values] for name, values in grid.items()
+            if values is not None}
+    full = grid_with_defaults(grid)
+    full["pooling"] = [p for p in full["pooling"] if p is not None] or [tuple(stored[:1])]
+    configs = expand_grid(full, trials, full["seed"][0])
+    for i, cfg in enumerate(configs):
+        cfg.validate()
+        configs[i] = cfg.with_pooling(stored)
+    _open_out(out, cache)
     log = out / "trials.jsonl"
     done = _read_done(log)
-    todo = [c for c in configs if trial_key(c) not in done or
-            not (out / "trials" / trial_key(c) / "model.keras").exists()]
+    fingerprint = manifest["fingerprint"]
+    keys = {trial_key(c, fingerprint): c for c in configs}
+    todo = [c for k, c in keys.items() if k not in done or not (out / "trials" / k / MODEL_FILE).exists()]
     kept = len(configs) - len(todo)
     if kept:
         print(f"sweep: {kept} finished trials kept, {len(todo)} to run", file=stream, flush=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     poolings = sorted({p for c in configs for p in c.pooling}, key=stored.index)
     start = time.perf_counter()
-    results = {k: v for k, v in done.items() if k in {trial_key(c) for c in configs}}
+    results = {k: v for k, v in done.items() if k in keys}
     if todo:
-        ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(str(cache), poolings, threads)) as pool:
-            pending = {pool.submit(_run_trial, c, str(out)) for c in todo}
-            finished = 0
-            while pending:
-                complete, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in complete:
-                    row = future.result()
-                    results[row["key"]] = row
-                    with open(log, "a") as f:
-                        f.write(json.dumps(row) + "\n")
-                    finished += 1
-                    elapsed = time.perf_counter() - start
-                    left = elapsed / finished * (len(todo) - finished)
-                    print(f"trial {kept + finished}/{len(configs)}: val_accuracy {row['val_accuracy']:.4f} "
-                          f"(epoch {_fmt(row['best_epoch'])} of {_fmt(row['epochs_run'])}, {row['seconds']:.1f} s) "
-                          f"{_describe(row)}; {len(todo) - finished} left, {duration(left)} left",
-                          file=stream, flush=True)
+        _run_all(todo, out, log, results, cache, poolings, workers, command, kept, len(configs), stream)
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))
     best = rows[0]
-    if (out / "best").exists():
-        shutil.rmtree(out / "best")
-    shutil.copytree(out / "trials" / best["key"], out / "best")
-    _write_results(out, rows, grid, cache)
-    from train.plots import sweep_plot
+    write_folder(out / "best", lambda tmp: shutil.copytree(out / "trials" / best["key"], tmp, dirs_exist_ok=True),
+                 "--out", MODEL_KIND, CONFIG_FILE, MODEL_FORMAT, overwrite=True)
+    _write_results(out, rows, full, cache, command)
+    from .plots import sweep_plot
     sweep_plot(rows, [n for n in SWEPT if len({json.dumps(r[n]) for r in rows}) > 1], out / "sweep.png")
     return {"trials": len(rows), "ran": len(todo), "kept": kept, "best": best,
             "best_model_dir": str(out / "best"), "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _run_all(todo, out, log, results, cache, poolings, workers, command, kept, total, stream) -> None:
+    """Run the trials in worker processes; each finished one is logged at once. On Ctrl-C the
+    workers are stopped (queued trials never start) and the finished trials stay logged."""
+    ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(cache, poolings, threads))
+    start, finished = time.perf_counter(), 0
+    try:
+        for row in pool.imap_unordered(_run_trial, [(c, str(out), command) for c in todo]):
+            results[row["key"]] = row
+            with open(log, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            finished += 1
+            left = (time.perf_counter() - start) / finished * (len(todo) - finished)
+            print(f"trial {kept + finished}/{total}: val_accuracy {row['val_accuracy']:.4f} "
+                  f"(epoch {_fmt(row['best_epoch'])} of {_fmt(row['epochs_run'])}, {row['seconds']:.1f} s) "
+                  f"{_describe(row)}; {len(todo) - finished} left, {duration(left)} left", file=stream, flush=True)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        print(f"sweep: stopped; {kept + finished} of {total} trials finished and kept in {log}", file=stream,
+              flush=True)
+        raise
+    finally:
+        pool.join()
 
 
 def _describe(row: dict) -> str:
@@ -175,28 +199,20 @@ def _fmt(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
-def _write_results(out: Path, rows: list[dict], grid: dict, cache) -> None:
-    columns = ["key", *SWEPT, "val_fraction", "best_epoch", "epochs_run", "val_accuracy", "val_loss", "seconds"]
-    tmp = out / ".results.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow([_fmt(r[c]) for c in columns])
-    os.replace(tmp, out / "results.csv")
-    payload = {"cache": storage.absolute(cache), "grid": {k: [_fmt(v) for v in vals] for k, vals in grid.items()},
-               "trials": rows, "versions": versions(), "command": command_line(), "created": now()}
-    tmp = out / ".results.json.tmp"
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, out / "results.json")
+def _write_results(out: Path, rows: list[dict], grid: dict, cache, command: str) -> None:
+    columns = ["key", *SWEPT, "val_fraction", "split_seed", "best_epoch", "epochs_run", "val_accuracy", "val_loss",
+               "seconds"]
+    lines = [columns] + [[_fmt(r.get(c)) for c in columns] for r in rows]
+    with open(out / ".results.csv.tmp", "w", newline="") as f:
+        csv.writer(f).writerows(lines)
+    os.replace(out / ".results.csv.tmp", out / "results.csv")
+    payload = {"format": FORMAT, "cache": storage.absolute(cache),
+               "grid": {k: [_fmt(v) for v in vals] for k, vals in grid.items()}, "trials": rows, **record(command)}
+    storage.write_atomic(out / "results.json", (json.dumps(payload, indent=2) + "\n").encode())
 
 
-def grid_from_options(**options) -> dict[str, list]:
-    """CLI option values (tuples of choices) to a grid; unset options take HeadConfig's defaults."""
+def grid_with_defaults(grid: dict) -> dict[str, list]:
+    """Values to try per option; options not given keep HeadConfig's default."""
     defaults = HeadConfig()
-    grid = {}
-    for name in SWEPT:
-        values = options.get(name)
-        grid[name] = list(values) if values else [getattr(defaults, name)]
-    return grid
-
+    return {name: list(grid.get(name) or [getattr(defaults, name)])
+            for name in SWEPT + ("val_fraction", "split_seed")}

@@ -5,8 +5,8 @@ import re
 import tarfile
 from pathlib import Path
 
-from data.errors import BadInput
-from data.reviews import Reviews, decode, seeded_order
+from ..errors import BadInput
+from .reviews import Reviews, decode, seeded_order
 
 # aclImdb/<split>/<pos|neg>/<id>_<rating>.txt ; the prefix folder may be absent in an unpacked copy.
 MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+_\d+)\.txt$")

@@ -14,7 +14,7 @@ import os
 import posixpath
 from pathlib import Path
 
-from data.errors import BadInput
+from .errors import BadInput
 
 
 def is_url(path) -> bool:

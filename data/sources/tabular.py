@@ -12,10 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from data.errors import BadInput
-from data.reviews import Reviews, seeded_order
+from ..errors import BadInput
+from ..split import stratified_split
+from .reviews import Reviews, seeded_order
 
 LABELS = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
 SPLITS = ("train", "test")
@@ -100,7 +99,7 @@ def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None =
     if unsplit[0]:
         if not 0 < split_ratio < 1:
             raise BadInput(f"--split-ratio {split_ratio}: must be between 0 and 1")
-        for i, name in zip(_stratified_test(unsplit[2], split_ratio, seed), ("train", "test")):
+        for i, name in zip(stratified_split(unsplit[2], split_ratio, seed), ("train", "test")):
             part = by_split.setdefault(name, ([], [], [], []))
             for column, values in zip(part, unsplit):
                 column.extend(values[j] for j in i)
@@ -112,14 +111,3 @@ def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None =
         result[split] = seeded_order(ids, texts, labels, seed=seed, limit=limit, replaced=sum(replaced))
     return result
 
-
-def _stratified_test(labels: list[int], ratio: float, seed: int) -> tuple[list[int], list[int]]:
-    rng = np.random.default_rng(seed)
-    labels_arr = np.asarray(labels)
-    train, test = [], []
-    for label in (0, 1):
-        idx = rng.permutation(np.flatnonzero(labels_arr == label))
-        n_test = int(round(len(idx) * ratio))
-        test.extend(idx[:n_test].tolist())
-        train.extend(idx[n_test:].tolist())
-    return sorted(train), sorted(test)

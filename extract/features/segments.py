@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-HEAD_TOKENS = 128  # head+tail keeps this many leading tokens (Sun et al. 2019), the rest from the end
 
 
 def segment_tokens(tokens: tf.RaggedTensor, budget: int, truncation: str = "head", windows: bool = False,
-                   stride: int = 1):
+                   stride: int = 1, head: int = 0):
     """tokens: [reviews, (tokens)] -> (segments [segments, (<= budget tokens)], review index per segment).
 
     Without windows each review is one segment cut to `budget` tokens: its head, its tail, or its
-    first HEAD_TOKENS plus the rest from the end. With windows, segments of `budget` tokens start
-    every `stride` tokens until one reaches the end; an empty review still gets one (empty) segment.
+    first `head` tokens plus the rest of the budget from the end. With windows, segments of `budget`
+    tokens start every `stride` tokens until one reaches the end; an empty review still gets one
+    (empty) segment.
     """
     n_reviews = tokens.nrows()
     if not windows:
@@ -25,7 +25,7 @@ def segment_tokens(tokens: tf.RaggedTensor, budget: int, truncation: str = "head
         elif truncation == "tail":
             cut = tokens[:, -budget:]
         else:
-            head = min(HEAD_TOKENS, budget)
+            head = min(head, budget)
             tail = budget - head
             cut = tokens[:, :head] if tail == 0 else tf.concat([tokens[:, :head], tokens[:, head:][:, -tail:]], 1)
         return cut, tf.range(n_reviews, dtype=tf.int64)

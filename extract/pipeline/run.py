@@ -1,4 +1,4 @@
-"""The `extract` command: read a dataset, encode it once, write the feature cache shard by shard.
+"""`extract`: read a dataset, encode it once, write the feature cache shard by shard.
 
 A cache folder is resumable: finished shards whose checksum matches the manifest are kept, so
 running the same command again after an interruption redoes only what is missing.
@@ -6,32 +6,28 @@ running the same command again after an interruption redoes only what is missing
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
-import hashlib
-import json
 import os
 import shutil
 import signal
 import threading
 import time
 
-import tensorflow as tf
+from ...data import storage
+from ...data.errors import BadInput
+from ...data.options import as_list, at_least
+from ...data.progress import Progress
+from ...data.provenance import api_call, machine, now, versions
+from ...data.sources import TableOptions, describe, location, read_source
+from ..cache import manifest as cache_manifest
+from ..encoders import handles
+from ..features.settings import FeatureSettings
+from .plan import SplitPlan, plan_split, shard_attrs
 
-from data.errors import BadInput
-from data.sources import TableOptions, describe, location, read_source
-from extract import cache, encoders, storage
-from extract.features import FeatureSettings, Featurizer
-from extract.progress import Progress
-from extract.provenance import command_line, machine, now, versions
-
-SHARD_SIZE = 4000
 ORDER_SEED = 0
 LOCK = ".lock"
-
-
-def fingerprint(fields: dict) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+SPLITS = ("train", "test")
+RUNNERS = ("local", "beam")
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -98,10 +94,10 @@ def _prepare_out(out: str, fields: dict, overwrite: bool) -> tuple[dict | None, 
     entries = _entries(out)  # one listing: on an object store each is a request
     if not entries:
         return None, None
-    if cache.MANIFEST not in entries:
+    if cache_manifest.MANIFEST not in entries:
         raise BadInput(f"--out {out}: folder is not empty and holds no feature cache; "
                        "choose a new or empty folder (nothing there was touched)")
-    manifest = cache.read_manifest(out)
+    manifest = cache_manifest.read_manifest(out)
     old = manifest.get("fingerprint_fields", {})
     if old == fields:
         return manifest, None
@@ -117,29 +113,46 @@ def _remove_cache_files(out: str, manifest: dict) -> None:
     for entry in manifest.get("splits", {}).values():
         for shard in entry.get("shards", []):
             storage.delete(storage.join(out, shard["file"]))
-    storage.delete(storage.join(out, cache.MANIFEST))
+    storage.delete(storage.join(out, cache_manifest.MANIFEST))
 
 
-def run_extract(data: str, out: str, encoder: str, preprocessor: str, splits: list[str],
-                settings: FeatureSettings, batch_size: int = 32, limit: int | None = None,
-                overwrite: bool = False, shard_size: int = SHARD_SIZE,
-                table: TableOptions = TableOptions(), runner: str = "local",
-                beam_options: tuple[str, ...] = ()) -> dict:
+def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: str = handles.DEFAULT_PREPROCESSOR,
+            splits=SPLITS, seq_len: int = FeatureSettings.seq_len, truncation: str = FeatureSettings.truncation,
+            windows: bool = FeatureSettings.windows, stride: int | None = FeatureSettings.stride,
+            pooling=FeatureSettings.poolings, batch_size: int = 32, limit: int | None = None,
+            shard_size: int = 4000, text_field: str = TableOptions.text_field,
+            label_field: str = TableOptions.label_field, split_ratio: float = TableOptions.split_ratio,
+            runner: str = "local", beam_option=(), overwrite: bool = False, command: str | None = None) -> dict:
+    """Run the frozen encoder once over `data` and write pooled per-layer features to the cache `out`.
+
+    data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, or a .csv / .jsonl
+    file. Returns the summary `mlbert extract --json` prints.
+    """
+    command = command or api_call("extract", {"data": data, "out": out})
     out = str(out)
+    splits = as_list(splits, str, "splits")
+    if not splits:
+        raise BadInput("--splits: name at least one split, e.g. train,test")
+    for split in splits:
+        if split not in SPLITS:
+            raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use train and/or test")
+    settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
+                               poolings=as_list(pooling, str, "pooling"))
     settings.validate()
-    if limit is not None and limit < 1:
-        raise BadInput(f"--limit {limit}: must be at least 1")
-    if batch_size < 1:
-        raise BadInput(f"--batch-size {batch_size}: must be at least 1")
-    if shard_size < 1:
-        raise BadInput(f"--shard-size {shard_size}: must be at least 1")
+    if limit is not None:
+        at_least(limit, 1, "limit")
+    at_least(batch_size, 1, "batch_size")
+    at_least(shard_size, 1, "shard_size")
+    if runner not in RUNNERS:
+        raise BadInput(f"--runner {runner}: choose one of {', '.join(RUNNERS)}")
+    table = TableOptions(text_field, label_field, split_ratio)
     source = describe(data, table)
     fields = {
-        "encoder": encoders.identity(encoder), "preprocessor": encoders.identity(preprocessor),
+        "encoder": handles.identity(encoder), "preprocessor": handles.identity(preprocessor),
         "settings": settings.to_dict(), "data": source, "limit": limit, "order_seed": ORDER_SEED,
         "shard_size": shard_size,
     }
-    reviews = read_source(data, splits, seed=ORDER_SEED, limit=limit, table=table)
+    reviews = read_source(data, list(splits), seed=ORDER_SEED, limit=limit, table=table)
     if not storage.is_url(out) and os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out {out}: is a file, not a folder; choose a folder for the cache")
     created = not storage.is_url(out) and not os.path.exists(out)
@@ -147,10 +160,12 @@ def run_extract(data: str, out: str, encoder: str, preprocessor: str, splits: li
         storage.makedirs(out)
     except OSError as e:
         raise BadInput(f"--out {out}: cannot create the folder ({e.strerror or e}); choose a folder you can write")
+    run = dict(encoder=encoder, preprocessor=preprocessor, settings=settings, batch_size=batch_size,
+               shard_size=shard_size, runner=runner, beam_options=tuple(beam_option), command=command,
+               source_path=location(data))
     try:
         with cache_lock(out):
-            return _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings,
-                                   batch_size, shard_size, runner, beam_options, location(data))
+            return _extract_locked(out, fields, overwrite, reviews, list(splits), **run)
     except BadInput:
         if created and not _entries(out):
             shutil.rmtree(out, ignore_errors=True)  # leave no trace of a run that wrote nothing
@@ -161,17 +176,21 @@ def run_extract(data: str, out: str, encoder: str, preprocessor: str, splits: li
                        "then run the same command again (finished shards are kept)")
 
 
-def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, splits, settings, batch_size,
-                    shard_size, runner="local", beam_options=(), source_path=None) -> dict:
+def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preprocessor, settings, batch_size,
+                    shard_size, runner, beam_options, command, source_path) -> dict:
+    import tensorflow as tf
+
+    from ..features.featurizer import Featurizer
+
     existing, replaced = _prepare_out(out, fields, overwrite)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     plans = None
     if existing:
-        plans = [_plan_split(out, split, reviews[split], existing, shard_size) for split in splits]
+        plans = [plan_split(out, split, reviews[split], existing, shard_size) for split in splits]
         if not any(plan.todo for plan in plans):
             # Everything asked for is there and sound: no model to load, nothing to rewrite.
             return _summary(out, existing, plans, device, runner)
-    featurizer = Featurizer(encoders.load(preprocessor, "--preprocessor"), encoders.load(encoder, "--encoder"),
+    featurizer = Featurizer(handles.load(preprocessor, "--preprocessor"), handles.load(encoder, "--encoder"),
                             settings, batch_size=batch_size)
     # Only now, with the models loaded, is the old cache given up; temporary files of a killed run go too.
     if replaced:
@@ -180,22 +199,22 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
         if name.startswith(".") and ".tmp-" in name:
             storage.delete(storage.join(out, name))
     manifest = existing or {
-        "format": cache.FORMAT, "format_version": cache.FORMAT_VERSION,
-        "fingerprint": fingerprint(fields), "fingerprint_fields": fields,
+        "format": cache_manifest.FORMAT, "format_version": cache_manifest.FORMAT_VERSION,
+        "fingerprint": cache_manifest.fingerprint(fields), "fingerprint_fields": fields,
         "features": {
             "encoder": fields["encoder"]["handle"], "preprocessor": fields["preprocessor"]["handle"],
             **settings.to_dict(), "num_layers": featurizer.num_layers, "hidden_size": featurizer.hidden_size,
             "dim": featurizer.num_layers * featurizer.hidden_size,
             "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
-            "datasets": {p: cache.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
+            "datasets": {p: cache_manifest.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
         },
         "data": {**fields["data"], "path": source_path}, "splits": {}, "created": now(),
     }
-    manifest.update(versions=versions(), command=command_line(), machine={**machine(), "device": device})
-    plans = plans or [_plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]
-    cache.write_manifest(out, manifest)
+    manifest.update(versions=versions(), command=command, machine={**machine(), "device": device})
+    plans = plans or [plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]
+    cache_manifest.write_manifest(out, manifest)
     if runner == "beam":
-        from extract.beam_runner import run_beam
+        from .beam import run_beam
 
         start = time.perf_counter()
         run_beam(out, [(plan, i) for plan in plans for i in plan.todo], reviews, fields, settings, batch_size,
@@ -203,10 +222,10 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
         for plan in plans:
             plan.seconds = time.perf_counter() - start  # one pipeline for all splits
             for i in plan.todo:
-                name = cache.shard_name(plan.split, i, plan.count)
+                name = cache_manifest.shard_name(plan.split, i, plan.count)
                 lo, hi = plan.bounds(i)
                 # Workers wrote the shard; its checksum is read back once, for the manifest.
-                digest = cache.sha256_file(storage.join(out, name))
+                digest = cache_manifest.sha256_file(storage.join(out, name))
                 plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})
     else:
         with deferred_interrupt() as interrupted:
@@ -217,7 +236,7 @@ def _extract_locked(out, fields, overwrite, reviews, encoder, preprocessor, spli
         if plan.todo:
             plan.entry["seconds"] = round(plan.seconds, 2)
         plan.entry["complete"] = True
-    cache.write_manifest(out, manifest)
+    cache_manifest.write_manifest(out, manifest)
     return _summary(out, manifest, plans, device, runner)
 
 
@@ -233,47 +252,9 @@ def _summary(out, manifest, plans, device, runner) -> dict:
             "splits": splits}
 
 
-@dataclasses.dataclass
-class SplitPlan:
-    """Which shards of a split exist already (kept in entry) and which are still to encode."""
-    split: str
-    n: int
-    count: int
-    shard_size: int
-    entry: dict
-    todo: list[int]
-    seconds: float = 0.0
-
-    def bounds(self, i: int) -> tuple[int, int]:
-        return i * self.shard_size, min(self.n, (i + 1) * self.shard_size)
-
-
-def _plan_split(out, split, reviews, manifest, shard_size) -> SplitPlan:
-    n = len(reviews)
-    count = max(1, -(-n // shard_size))
-    old = manifest["splits"].get(split) or {}
-    kept = {s["file"]: s for s in old.get("shards", [])}
-    entry = {"counts": reviews.counts(), "shards": [], "complete": False}
-    todo = []
-    for i in range(count):
-        name = cache.shard_name(split, i, count)
-        shard = kept.get(name)
-        path = storage.join(out, name)
-        if shard and storage.exists(path) and cache.sha256_file(path) == shard["sha256"]:
-            entry["shards"].append(shard)  # finished before: keep it
-        else:
-            todo.append(i)
-    if not todo and old.get("complete"):
-        entry = old
-    manifest["splits"][split] = entry
-    return SplitPlan(split, n, count, shard_size, entry, todo)
-
-
-def shard_attrs(split: str, index: int, count: int, fingerprint_: str) -> dict:
-    return {"split": split, "index": index, "of": count, "fingerprint": fingerprint_}
-
-
 def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest, interrupted) -> None:
+    from ..cache.shards import feature_arrays, write_shard
+
     if not plan.todo:
         return
     progress = Progress(f"extract {plan.split}", plan.n)
@@ -291,12 +272,12 @@ def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest, i
             progress.update(hi)
             continue
         pooled = featurizer.features(reviews.texts[lo:hi], progress=lambda frac: report(lo + frac * (hi - lo)))
-        name = cache.shard_name(plan.split, i, plan.count)
-        digest = cache.write_shard(storage.join(out, name), cache.feature_arrays(pooled, featurizer.settings.poolings),
-                                   reviews.labels[lo:hi], reviews.ids[lo:hi],
-                                   shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]))
+        name = cache_manifest.shard_name(plan.split, i, plan.count)
+        digest = write_shard(storage.join(out, name), feature_arrays(pooled, featurizer.settings.poolings),
+                             reviews.labels[lo:hi], reviews.ids[lo:hi],
+                             shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]))
         plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})
-        cache.write_manifest(out, manifest)
+        cache_manifest.write_manifest(out, manifest)
         progress.update(hi)
     progress.finish()
     plan.seconds = time.perf_counter() - start

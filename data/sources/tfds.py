@@ -2,8 +2,8 @@
 or an already prepared TFDS data directory."""
 from __future__ import annotations
 
-from data.errors import BadInput
-from data.reviews import Reviews, decode, seeded_order
+from ..errors import BadInput
+from .reviews import Reviews, decode, seeded_order
 
 
 def read_tfds(splits: list[str], seed: int = 0, limit: int | None = None,

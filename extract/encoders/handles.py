@@ -1,11 +1,10 @@
 """Load an encoder and a preprocessor by TF Hub handle or local SavedModel folder, with clear errors."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from data.digest import feed_file
-from data.errors import BadInput
+from ...data.digest import sha256_folder
+from ...data.errors import BadInput
 
 DEFAULT_ENCODER = "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/2"
 DEFAULT_PREPROCESSOR = "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3"
@@ -26,11 +25,7 @@ def identity(handle: str) -> dict:
     path = Path(handle)
     if not path.is_dir():
         return {"handle": handle}
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(file.relative_to(path).as_posix().encode())
-        feed_file(digest, file)
-    return {"handle": handle, "sha256": digest.hexdigest()}
+    return {"handle": handle, "sha256": sha256_folder(path)}
 
 
 def load(handle: str, flag: str):

@@ -1,4 +1,5 @@
-"""Which reader a `--data` value means: tfds, an IMDB archive or folder, or a CSV / JSON Lines file."""
+"""Where reviews come from: which reader a `--data` value means (tfds, an IMDB archive or folder,
+a CSV / JSON Lines file), and what a cache records about it."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,13 +7,14 @@ import hashlib
 import os
 from pathlib import Path
 
-from data.digest import sha256_file
-from data.imdb import read_imdb
-from data.reviews import Reviews
-from data.tabular import read_table
-from data.tfds_source import read_tfds
+from ..digest import sha256_file
+from .imdb import read_imdb
+from .reviews import Reviews
+from .tabular import read_table
+from .tfds import read_tfds
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
+DEFAULT_SOURCE = "tfds"  # the seed's own: tfds.load("imdb_reviews")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Texts -> pooled per-layer features, batched: the one hot path shared by `extract` and `predict`.
+"""Texts -> pooled per-layer features, batched: the one featurising path of `extract`, `predict`
+and `export`.
 
 Reviews are tokenised once with the preprocessor's `tokenize`. Each review becomes one or more
 segments of at most seq_len - 2 tokens (head, tail, head+tail, or sliding windows). Segments are
@@ -6,64 +7,53 @@ sorted by length and encoded in batches padded only to the batch's own length, r
 multiple of `bucket` so that few distinct shapes reach the encoder; `bert_pack_inputs` adds the
 special tokens and the padding. Each layer's output is pooled over the real tokens, and windows
 are pooled back into one vector per review. Order and values do not depend on the batching.
+
+`text_features` is the same path as one TensorFlow graph over one batch of texts: the exported
+serving model is built from it, from the same functions.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from data.errors import BadInput
-from extract.segments import combine_windows, pool_layers, segment_tokens
+from .segments import combine_windows, pool_layers, segment_tokens
+from .settings import FeatureSettings
 
-POOLINGS = ("mean", "max", "cls")
 TOKENS_PER_SEQUENCE = 128  # --batch-size counts sequences of this length
-TRUNCATIONS = ("head", "tail", "head+tail")
 
 
-@dataclasses.dataclass(frozen=True)
-class FeatureSettings:
-    seq_len: int = 128
-    truncation: str = "head"
-    windows: bool = False
-    stride: int | None = None  # tokens between window starts; default half a window
-    poolings: tuple[str, ...] = ("mean",)
+def tokenize(preprocessor, texts) -> tf.RaggedTensor:
+    """[n] strings -> [n, (token ids)]: a preprocessor's tokens with the word level merged."""
+    tokens = preprocessor.tokenize(texts)
+    if isinstance(tokens, tf.RaggedTensor) and tokens.ragged_rank == 2:
+        tokens = tokens.merge_dims(1, 2)
+    return tokens
 
-    def validate(self, max_positions: int | None = None) -> None:
-        if self.seq_len < 3:
-            raise BadInput(f"--seq-len {self.seq_len}: must be at least 3 ([CLS], one token, [SEP])")
-        if max_positions is not None and self.seq_len > max_positions:
-            raise BadInput(f"--seq-len {self.seq_len}: the encoder takes at most {max_positions} positions")
-        if self.truncation not in TRUNCATIONS:
-            raise BadInput(f"--truncation {self.truncation}: choose one of {', '.join(TRUNCATIONS)}")
-        for p in self.poolings:
-            if p not in POOLINGS:
-                raise BadInput(f"--pooling {p}: choose among {', '.join(POOLINGS)}")
-        if not self.poolings or len(set(self.poolings)) != len(self.poolings):
-            raise BadInput("--pooling: give each pooling once")
-        if self.windows and self.window_stride() < 1:
-            raise BadInput(f"--stride {self.stride}: must be at least 1")
 
-    @property
-    def budget(self) -> int:
-        return self.seq_len - 2
+def segments_of(tokens: tf.RaggedTensor, settings: FeatureSettings):
+    """Which tokens the encoder sees: (segments, review index of each segment)."""
+    s = settings
+    return segment_tokens(tokens, s.budget, s.truncation, s.windows, s.window_stride(), s.head_share())
 
-    def window_stride(self) -> int:
-        return self.stride if self.stride is not None else max(1, self.budget // 2)
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["poolings"] = list(self.poolings)
-        if self.windows:
-            d["stride"] = self.window_stride()
-        return d
+def encode_segments(preprocessor, encoder, segments: tf.RaggedTensor, seq_length, poolings) -> dict:
+    """Pack segments to seq_length, run the encoder, pool every layer over the real tokens:
+    {pooling: [segments, layers, hidden], "tokens": [segments]}."""
+    packed = preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
+    return pool_layers(encoder(packed)["encoder_outputs"], packed["input_mask"], poolings)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "FeatureSettings":
-        return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"],
-                   stride=d.get("stride"), poolings=tuple(d["poolings"]))
+
+def text_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings) -> dict:
+    """{pooling: [n, layers, hidden]} for one batch of texts, as a graph (the serving path)."""
+    tokens = tokenize(preprocessor, texts)
+    segments, review = segments_of(tokens, settings)
+    pooled = encode_segments(preprocessor, encoder, segments, settings.seq_len, poolings)
+    counts = pooled.pop("tokens")
+    if settings.windows:
+        pooled = combine_windows(pooled, counts, review, tokens.nrows())
+    return pooled
 
 
 def _without_autotune(ds):
@@ -117,9 +107,7 @@ class Featurizer:
         self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
 
     def _tokenize(self, texts):
-        tokens = self.preprocessor.tokenize(texts)
-        if isinstance(tokens, tf.RaggedTensor) and tokens.ragged_rank == 2:
-            tokens = tokens.merge_dims(1, 2)
+        tokens = tokenize(self.preprocessor, texts)
         return tf.cast(tokens.values, tf.int32), tokens.row_lengths()
 
     def _token_batches(self, texts: list[str]) -> tf.data.Dataset:
@@ -149,8 +137,7 @@ class Featurizer:
                                   tf.TensorSpec([], tf.int32)])
     def _encode_pool(self, values, row_lengths, seq_length):
         segments = tf.RaggedTensor.from_row_lengths(values, row_lengths)
-        packed = self.preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
-        return pool_layers(self.encoder(packed)["encoder_outputs"], packed["input_mask"], self.settings.poolings)
+        return encode_segments(self.preprocessor, self.encoder, segments, seq_length, self.settings.poolings)
 
     def _batch_plan(self, lens):
         """Length-sorted batches of segments, each padded to its own bucketed length.
@@ -178,8 +165,7 @@ class Featurizer:
     def features_from_tokens(self, values, lengths, progress=None) -> dict[str, np.ndarray]:
         s = self.settings
         n = len(lengths)
-        segments, review = segment_tokens(tf.RaggedTensor.from_row_lengths(values, lengths), s.budget,
-                                          s.truncation, s.windows, s.window_stride())
+        segments, review = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), s)
         tokens, seg_lens, review = segments.values.numpy(), segments.row_lengths().numpy(), review.numpy()
         pooled = {p: np.zeros((len(review), self.num_layers, self.hidden_size), np.float32) for p in s.poolings}
         counts = np.zeros(len(review), np.float32)

@@ -2,23 +2,31 @@
 
 Each review is an element keyed by its shard; reviews are batched with BatchElements and encoded
 by a DoFn that loads the encoder and preprocessor once per worker (in `setup`) and pools exactly as
-the local path does (extract/features.py); a shard's reviews are grouped, put back in order and
+the local path does (the same Featurizer); a shard's reviews are grouped, put back in order and
 written as one HDF5 file (temporary name, then rename) to a local folder or any URL that
-extract/storage.py reaches (gs:// through TensorFlow; s3://, hdfs://, azfs:// through Beam's
+data/storage.py reaches (gs:// through TensorFlow; s3://, hdfs://, azfs:// through Beam's
 FileSystems). Which review goes to which shard is fixed by the seeded order, so a rerun after a
 failure writes only the shards that are missing. apache-beam is an optional extra: `pip install .[beam]`.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
 import numpy as np
 
-from data.errors import BadInput
-from extract import storage
+from ...data import storage
+from ...data.errors import BadInput
+from ..cache.manifest import shard_name
+from ..cache.shards import feature_arrays, shard_bytes
+from ..encoders import handles
+from ..features.featurizer import Featurizer
+from ..features.settings import FeatureSettings
+from .plan import shard_attrs
 
 BATCH_MIN, BATCH_MAX = 64, 512
 
@@ -41,11 +49,8 @@ class EncodeBatch:
         self.featurizer = None
 
     def setup(self):
-        from extract import encoders
-        from extract.features import FeatureSettings, Featurizer
-
-        self.featurizer = Featurizer(encoders.load(self.preprocessor, "--preprocessor"),
-                                     encoders.load(self.encoder, "--encoder"),
+        self.featurizer = Featurizer(handles.load(self.preprocessor, "--preprocessor"),
+                                     handles.load(self.encoder, "--encoder"),
                                      FeatureSettings.from_dict(self.settings), batch_size=self.batch_size)
 
     def process(self, batch):
@@ -56,18 +61,35 @@ class EncodeBatch:
 
 def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
     """Order a shard's reviews by position and write the shard file whole."""
-    from extract.cache import feature_arrays, shard_bytes
-    from extract.run import shard_attrs
-
     (split, index, count), rows = element
     rows = sorted(rows, key=lambda row: row[0])
     pooled = {p: np.stack([row[3][p] for row in rows]) for p in poolings}
     data = shard_bytes(feature_arrays(pooled, poolings), np.array([row[2] for row in rows], np.int8),
                        [row[1] for row in rows], shard_attrs(split, index, count, fingerprint))
-    name = f"{split}-{index:05d}-of-{count:05d}.h5"
+    name = shard_name(split, index, count)
     # A retried or speculative bundle may write the same shard at once elsewhere: unique temporary names.
     storage.write_atomic(storage.join(out, name), data, tag=uuid.uuid4().hex)
     yield name
+
+
+@contextlib.contextmanager
+def _importable_by_workers():
+    """DirectRunner's worker processes unpickle our DoFn, so they must import `mlbert` as this process
+    does, also when it runs from a clone (`python cli.py`) rather than an install: a folder holding
+    a link named mlbert to the package goes first on their PYTHONPATH while the pipeline runs.
+    Remote workers get the package as a wheel (--beam-option extra_package=...)."""
+    package = Path(__file__).resolve().parents[2]
+    saved = os.environ.get("PYTHONPATH")
+    with tempfile.TemporaryDirectory(prefix="mlbert-beam-path-") as folder:
+        os.symlink(package, os.path.join(folder, "mlbert"))
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, saved) if p)
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved
 
 
 def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam_options) -> None:
@@ -76,11 +98,6 @@ def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam
         return
     beam = _beam()
     from apache_beam.options.pipeline_options import PipelineOptions
-
-    # DirectRunner's worker processes unpickle our DoFn: they need this project on their path
-    # even when it runs from a clone rather than an install. Remote workers get it as a package.
-    root = str(Path(__file__).resolve().parent.parent)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
 
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     flags = ["--default_sdk_harness_log_level=WARNING"]  # workers' INFO lines would bury progress
@@ -107,7 +124,7 @@ def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam
         def process(self, batch):
             yield from self.body.process(batch)
 
-    with beam.Pipeline(options=PipelineOptions(flags)) as pipeline:
+    with _importable_by_workers(), beam.Pipeline(options=PipelineOptions(flags)) as pipeline:
         _ = (pipeline
              | "Reviews" >> beam.Create(elements, reshuffle=True)
              | "Batch" >> beam.BatchElements(min_batch_size=BATCH_MIN, max_batch_size=BATCH_MAX)

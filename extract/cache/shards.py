@@ -1,0 +1,79 @@
+"""One shard of the cache: an HDF5 file of a split's features, labels and ids, written whole and
+checked against the manifest when it is read."""
+from __future__ import annotations
+
+import hashlib
+import io
+
+import h5py
+import numpy as np
+
+from ...data import storage
+from ...data.errors import BadInput
+from .manifest import dataset_name
+
+
+def feature_arrays(pooled: dict[str, np.ndarray], poolings) -> dict[str, np.ndarray]:
+    """{pooling: [n, layers, hidden]} -> {dataset name: [n, layers*hidden]}, layer-major."""
+    return {dataset_name(p, poolings[0]): pooled[p].reshape(len(pooled[p]), -1) for p in poolings}
+
+
+def write_shard(path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
+                attrs: dict) -> str:
+    """Write one shard atomically. Returns its sha256.
+
+    The HDF5 file is built in memory and written by storage.write_atomic: a full disk then surfaces
+    as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
+    """
+    data = shard_bytes(features, labels, ids, attrs)
+    storage.write_atomic(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str], attrs: dict) -> bytes:
+    """One shard as the bytes of an HDF5 file."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", track_order=True) as f:
+        for name, values in features.items():
+            # No timestamps in the file, so the same features give the same bytes.
+            f.create_dataset(name, data=values.astype(np.float32), track_times=False)
+        f.create_dataset("labels", data=labels.astype(np.int8), track_times=False)
+        f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype("utf-8"),
+                         track_times=False)
+        for key, value in attrs.items():
+            f.attrs[key] = value
+    return buffer.getvalue()
+
+
+def read_shard(cache, shard: dict, manifest: dict, names: list[str]):
+    """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
+
+    Returns ({dataset: array}, labels, ids). Any problem is a BadInput naming the shard.
+    """
+    path = storage.join(cache, shard["file"])
+    rebuild = "run the same extract command again to rebuild it"
+    if not storage.exists(path):
+        raise BadInput(f"{path}: shard is missing; {rebuild}")
+    # Read once, checksum and parse the same bytes: a shard is never read twice, which matters remotely.
+    data = storage.read_bytes(path)
+    if hashlib.sha256(data).hexdigest() != shard["sha256"]:
+        raise BadInput(f"{path}: shard checksum does not match the manifest (truncated, corrupted or "
+                       f"replaced); {rebuild}")
+    try:
+        with h5py.File(io.BytesIO(data), "r") as f:
+            if f.attrs.get("fingerprint") != manifest["fingerprint"]:
+                raise BadInput(f"{path}: shard was made with other settings than this cache's manifest; {rebuild}")
+            arrays = {name: f[name][...] for name in names}
+            labels = f["labels"][...]
+            ids = [s.decode("utf-8") if isinstance(s, bytes) else s for s in f["ids"][...]]
+    except (OSError, KeyError) as e:
+        raise BadInput(f"{path}: unreadable shard ({str(e).splitlines()[0]}); {rebuild}")
+    dim = manifest["features"]["dim"]
+    for name, values in arrays.items():
+        if values.shape != (shard["count"], dim):
+            raise BadInput(f"{path}: dataset '{name}' has shape {values.shape}, the manifest says "
+                           f"({shard['count']}, {dim}); {rebuild}")
+    if len(labels) != shard["count"] or len(ids) != shard["count"]:
+        raise BadInput(f"{path}: holds {len(labels)} labels and {len(ids)} ids, the manifest says "
+                       f"{shard['count']}; {rebuild}")
+    return arrays, labels, ids

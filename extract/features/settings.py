@@ -1,0 +1,72 @@
+"""What shapes the features: sequence length, which tokens of a long review, windows, poolings."""
+from __future__ import annotations
+
+import dataclasses
+
+from ...data.errors import BadInput
+
+POOLINGS = ("mean", "max", "cls")
+TRUNCATIONS = ("head", "tail", "head+tail")
+HEAD_TOKENS_MAX = 128  # head+tail: Sun et al. (2019) keep the first 128 of 510 tokens, the rest from the end
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureSettings:
+    seq_len: int = 128
+    truncation: str = "head"
+    windows: bool = False
+    stride: int | None = None  # tokens between window starts; default half a window
+    poolings: tuple[str, ...] = ("mean",)
+    # head+tail only: leading tokens kept. None means a quarter of seq_len, at most 128; caches made
+    # before this field existed kept min(128, budget) and say so through `legacy_head`.
+    head_tokens: int | None = None
+    legacy_head: bool = False
+
+    def validate(self, max_positions: int | None = None) -> None:
+        if self.seq_len < 3:
+            raise BadInput(f"--seq-len {self.seq_len}: must be at least 3 ([CLS], one token, [SEP])")
+        if max_positions is not None and self.seq_len > max_positions:
+            raise BadInput(f"--seq-len {self.seq_len}: the encoder takes at most {max_positions} positions; "
+                           f"use --seq-len {max_positions} or less (--windows reads longer reviews whole)")
+        if self.truncation not in TRUNCATIONS:
+            raise BadInput(f"--truncation {self.truncation}: choose one of {', '.join(TRUNCATIONS)}")
+        for p in self.poolings:
+            if p not in POOLINGS:
+                raise BadInput(f"--pooling {p}: choose among {', '.join(POOLINGS)}")
+        if not self.poolings or len(set(self.poolings)) != len(self.poolings):
+            raise BadInput("--pooling: give each pooling once")
+        if self.stride is not None and not self.windows:
+            raise BadInput(f"--stride {self.stride}: only applies with --windows; add --windows or drop --stride")
+        if self.windows and self.window_stride() < 1:
+            raise BadInput(f"--stride {self.stride}: must be at least 1")
+        if self.windows and self.truncation != "head":
+            raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
+
+    @property
+    def budget(self) -> int:
+        """Tokens of the review per sequence: seq_len less [CLS] and [SEP]."""
+        return self.seq_len - 2
+
+    def window_stride(self) -> int:
+        return self.stride if self.stride is not None else max(1, self.budget // 2)
+
+    def head_share(self) -> int:
+        """head+tail: how many leading tokens are kept; the rest of the budget comes from the end."""
+        if self.legacy_head:
+            return min(HEAD_TOKENS_MAX, self.budget)
+        if self.head_tokens is not None:
+            return self.head_tokens
+        return max(1, min(HEAD_TOKENS_MAX, self.seq_len // 4))
+
+    def to_dict(self) -> dict:
+        d = {"seq_len": self.seq_len, "truncation": self.truncation, "windows": self.windows,
+             "stride": self.window_stride() if self.windows else self.stride, "poolings": list(self.poolings)}
+        if self.truncation == "head+tail" and not self.legacy_head:
+            d["head_tokens"] = self.head_share()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FeatureSettings":
+        legacy = d["truncation"] == "head+tail" and "head_tokens" not in d
+        return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"], stride=d.get("stride"),
+                   poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy)
