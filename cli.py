@@ -30,6 +30,7 @@ if __name__ == "__main__" and not __package__:
 import functools  # noqa: E402  (every import follows the clone bootstrap above)
 import inspect  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
@@ -101,8 +102,24 @@ def command_line(ctx: click.Context) -> str:
     return shlex.join(words)
 
 
+def json_safe(value):
+    """JSON has no NaN or infinity: an undefined figure is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def emit(result, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(result, indent=2, allow_nan=False) if as_json else text)
+    click.echo(json.dumps(json_safe(result), indent=2, allow_nan=False) if as_json else text)
+
+
+def figure(value, spec: str) -> str:
+    """A metric for the text tables; n/a when it is undefined (None)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def import_tensorflow_quietly() -> None:
@@ -323,7 +340,8 @@ def sweep(as_json, command_line, **options):
 @click.option("--model-dir", required=True, type=click.Path())
 @click.option("--split", default=inspect.signature(scoring.evaluate).parameters["split"].default, show_default=True)
 @click.option("--plot", type=click.Path(), default=None,
-              help="Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder.")
+              help="Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder (new or empty).")
+@click.option("--overwrite", is_flag=True, help="Replace figures this tool wrote before in --plot.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def evaluate(as_json, command_line, **options):
@@ -334,7 +352,7 @@ def evaluate(as_json, command_line, **options):
         "| Metric | Value |", "|--------|-------|",
         f"| {name} Accuracy | {100 * r['accuracy']:.2f}% |", f"| {name} Loss | {r['loss']:.4f} |",
         f"| Precision | {r['precision']:.4f} |", f"| Recall | {r['recall']:.4f} |", f"| F1 | {r['f1']:.4f} |",
-        f"| ROC AUC | {r['auc']:.4f} |", f"| Reviews | {r['n']} |", "",
+        f"| ROC AUC | {figure(r['auc'], '.4f')} |", f"| Reviews | {r['n']} |", "",
         "Confusion matrix (rows: true, columns: predicted)",
         "            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
         f"  positive  {cm['fn']:8d}  {cm['tp']:8d}",
@@ -349,13 +367,29 @@ def evaluate(as_json, command_line, **options):
 @friendly
 def predict(model_dir, texts, command_line, as_json=False):
     if not texts:
-        texts = [line.rstrip("\n") for line in sys.stdin]
+        texts = stdin_reviews()
     rows = api_load(model_dir).predict(list(texts))
     table = ["| Review | Prediction | Confidence |", "|--------|------------|------------|"]
     for r in rows:
         text = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
         table.append(f"| \"{text}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
     emit(rows, as_json, "\n".join(table))
+
+
+def stdin_reviews() -> list[str]:
+    """One review per stdin line, decoded as extract decodes files (invalid UTF-8 replaced, not fatal);
+    blank lines are not reviews: they are skipped, and counted on stderr."""
+    from .data.sources.reviews import decode
+
+    raw = sys.stdin.buffer.read().split(b"\n")
+    if raw and raw[-1] == b"":
+        raw.pop()  # the newline that ends the last line starts no review
+    lines = [decode(line)[0].rstrip("\r") for line in raw]
+    texts = [line for line in lines if line.strip()]
+    blank = len(lines) - len(texts)
+    if blank:
+        click.echo(f"predict: skipped {blank} blank line{'s' if blank > 1 else ''}", err=True)
+    return texts
 
 
 @cli.command("check-cache", help="Verify every shard of a cache (present, readable, checksum, shapes, counts, "

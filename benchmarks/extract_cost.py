@@ -51,8 +51,8 @@ def main() -> None:
 
     reviews, work, jsonl = review_file(args.n, "extract-cost-")
     folder = ensure_encoder("minilm")
-    probe = Featurizer(handles.load(str(folder / "preprocessor"), "--preprocessor"),
-                       handles.load(str(folder / "encoder"), "--encoder"), FeatureSettings())
+    probe = Featurizer(handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor"),
+                       handles.load(str(folder / "encoder"), "--encoder", "encoder"), FeatureSettings())
     values, lengths = probe.tokenize(reviews.texts)
     best = {label: float("inf") for label in OPTIONS}
     for r in range(args.repeats):  # options interleaved, so a slow spell of the machine hits several, not one twice

@@ -36,8 +36,8 @@ def load_models(manifest: dict):
     """(preprocessor, encoder) a model was trained with, after checking they are unchanged."""
     check_models_unchanged(manifest)
     info = manifest["features"]
-    return (handles.load(info["preprocessor"], "preprocessor recorded in the model dir"),
-            handles.load(info["encoder"], "encoder recorded in the model dir"))
+    return (handles.load(info["preprocessor"], "preprocessor recorded in the model dir", "preprocessor"),
+            handles.load(info["encoder"], "encoder recorded in the model dir", "encoder"))
 
 
 class Classifier:

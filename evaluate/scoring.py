@@ -5,11 +5,16 @@ import json
 from pathlib import Path
 
 from ..data.errors import BadInput
+from ..data.folders import check_target, write_folder
+from ..data.provenance import api_call, record
 from ..extract.cache.manifest import read_manifest
 from ..extract.cache.read import read_split
 from ..train.inputs import InputSpec, select
 from ..train.metrics import binary_metrics
 from ..train.model_dir import load_model_dir
+
+FIGURES_FORMAT = "multilayer-bert-sentiment/figures"
+FIGURES_MARKER = "figures.json"
 
 # What must agree between the cache a head was trained on and one it is evaluated on.
 FEATURE_KEYS = ("encoder", "preprocessor", "settings")
@@ -23,9 +28,14 @@ def _check_same_features(trained: dict, cache, manifest: dict) -> None:
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")
 
 
-def evaluate(cache, model_dir, *, split: str = "test", plot=None, command: str | None = None) -> dict:
+def evaluate(cache, model_dir, *, split: str = "test", plot=None, overwrite: bool = False,
+             command: str | None = None) -> dict:
     """Accuracy, loss, precision, recall, F1, ROC AUC and the confusion matrix of the model on a
-    cached split; with plot, figures in that folder. Returns the `evaluate --json` object."""
+    cached split; with plot, figures in that folder (new, empty, or figures of ours with
+    overwrite). Returns the `evaluate --json` object."""
+    if plot is not None:
+        check_target(plot, "--plot", "figures", FIGURES_MARKER, FIGURES_FORMAT, overwrite)
+    command = command or api_call("evaluate", {"cache": str(cache), "model_dir": str(model_dir)})
     model, config = load_model_dir(model_dir)
     manifest = read_manifest(cache)
     _check_same_features(config["cache"]["manifest"], cache, manifest)
@@ -36,17 +46,24 @@ def evaluate(cache, model_dir, *, split: str = "test", plot=None, command: str |
     probs = model.predict(select(features, spec), batch_size=1024, verbose=0).ravel()
     result = {"split": split, "cache": str(cache), "model_dir": str(model_dir), **binary_metrics(labels, probs)}
     if plot is not None:
-        result["plots"] = _plots(Path(model_dir), Path(plot), split, labels, probs, result)
+        result["plots"] = _plots(Path(model_dir), Path(plot), split, labels, probs, result, overwrite, command)
     return result
 
 
-def _plots(model_dir: Path, plot_dir: Path, split: str, labels, probs, metrics: dict) -> list[str]:
+def _plots(model_dir: Path, plot_dir: Path, split: str, labels, probs, metrics: dict, overwrite: bool,
+           command: str) -> list[str]:
     from ..train.plots import learning_curves
     from .plots import confusion_matrix_plot, roc_plot
 
-    plot_dir.mkdir(parents=True, exist_ok=True)
-    paths = [plot_dir / "learning_curves.png", plot_dir / "confusion_matrix.png", plot_dir / "roc_curve.png"]
-    learning_curves(json.loads((model_dir / "history.json").read_text()), paths[0])
-    confusion_matrix_plot(metrics, f"Confusion matrix, {split} split", paths[1])
-    roc_plot(labels, probs, metrics["auc"], f"ROC curve, {split} split", paths[2])
-    return [str(p) for p in paths]
+    names = ["learning_curves.png", "confusion_matrix.png"] + (["roc_curve.png"] if metrics["auc"] is not None else [])
+
+    def build(tmp: Path) -> None:
+        learning_curves(json.loads((model_dir / "history.json").read_text()), tmp / names[0])
+        confusion_matrix_plot(metrics, f"Confusion matrix, {split} split", tmp / names[1])
+        if metrics["auc"] is not None:  # undefined when the split holds one class only
+            roc_plot(labels, probs, metrics["auc"], f"ROC curve, {split} split", tmp / names[2])
+        (tmp / FIGURES_MARKER).write_text(json.dumps({"format": FIGURES_FORMAT, "model_dir": str(model_dir),
+                                                      "split": split, **record(command)}, indent=2) + "\n")
+
+    write_folder(plot_dir, build, "--plot", "figures", FIGURES_MARKER, FIGURES_FORMAT, overwrite)
+    return [str(plot_dir / name) for name in names]

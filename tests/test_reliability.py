@@ -159,11 +159,12 @@ def test_truncated_shard_is_refused_by_name(cache_copy, runner, cli_main, tmp_pa
     assert_clean_error(_train(runner, cli_main, cache_copy, tmp_path), "train-00000-of-00001.h5", "checksum")
 
 
-def test_missing_shard_is_refused_by_name(cache_copy, runner, cli_main, tmp_path):
+def test_missing_shard_is_refused_by_name(cache_copy, trained, runner, cli_main):
     (cache_copy / "test-00000-of-00001.h5").unlink()
-    assert run_cli(runner, cli_main, "check-cache", cache_copy).exit_code == 2
-    r = run_cli(runner, cli_main, "evaluate", "--cache", cache_copy, "--model-dir", tmp_path / "none")
-    assert r.exit_code == 2
+    r = run_cli(runner, cli_main, "check-cache", cache_copy)
+    assert r.exit_code == 2 and "test-00000-of-00001.h5: shard is missing" in r.stdout
+    r = run_cli(runner, cli_main, "evaluate", "--cache", cache_copy, "--model-dir", trained)
+    assert_clean_error(r, "test-00000-of-00001.h5", "shard is missing")
 
 
 def _rehash(cache, name):

@@ -15,22 +15,23 @@ def binary_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
     fp = int(((pred == 1) & (y == 0)).sum())
     fn = int(((pred == 0) & (y == 1)).sum())
     clipped = np.clip(p, EPSILON, 1 - EPSILON)
-    loss = float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))) if len(y) else float("nan")
+    loss = float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))) if len(y) else None
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "n": int(len(y)), "accuracy": (tp + tn) / len(y) if len(y) else float("nan"), "loss": loss,
+        "n": int(len(y)), "accuracy": (tp + tn) / len(y) if len(y) else None, "loss": loss,
         "precision": precision, "recall": recall, "f1": f1, "auc": roc_auc(y, p),
         "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
     }
 
 
-def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
-    """Area under the ROC curve as the Mann-Whitney statistic, ties counted half."""
+def roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    """Area under the ROC curve as the Mann-Whitney statistic, ties counted half; None (undefined)
+    when the labels hold one class only."""
     n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
     if not n_pos or not n_neg:
-        return float("nan")
+        return None
     order = np.argsort(p, kind="mergesort")
     ranks = np.empty(len(p), np.float64)
     sorted_p = p[order]

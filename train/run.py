@@ -46,6 +46,9 @@ def train_model(features: dict, labels: np.ndarray, manifest: dict, cache, cfg: 
     start = time.perf_counter()
     model, history, summary = fit_model(x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx],
                                         cfg, spec, verbose)
+    if not np.isfinite(summary["val_loss"]):
+        raise BadInput(f"--lr {cfg.lr}: training diverged (the validation loss is not a number); lower the "
+                       "learning rate (nothing was written)")
     refit_result = None
     if refit:
         t0 = time.perf_counter()

@@ -6,6 +6,7 @@ Every error names the file and line.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -50,17 +51,18 @@ def _rows_csv(path: Path, raw: bytes):
                 replaced_lines.add(number)
     csv.field_size_limit(sys.maxsize)  # one review may be megabytes long
     reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), strict=True)
+    start = 1  # the line where the row being read begins: a bad quote is reported there, not where parsing gave up
     try:
         if not reader.fieldnames:
             raise BadInput(f"{path}: empty CSV file; the first line must name the fields, e.g. text,label")
-        start = 2
+        start = reader.line_num + 1
         for row in reader:
             if None in row:
                 raise BadInput(f"{path}:{start}: more values than the header has fields")
             yield start, row, any(start <= n <= reader.line_num for n in replaced_lines)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise BadInput(f"{path}:{reader.line_num}: malformed CSV ({e}); check the quotes on this line")
+        raise BadInput(f"{path}:{start}: malformed CSV ({e}); check the quotes of the row that starts on this line")
 
 
 def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None = None,
@@ -73,6 +75,8 @@ def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None =
         raw = path.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})")
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]  # Excel and Notepad start UTF-8 files with a byte-order mark
     rows = _rows_jsonl(path, raw) if path.suffix.lower() in (".jsonl", ".ndjson") else _rows_csv(path, raw)
     by_split: dict[str, tuple[list, list, list, list]] = {}
     unsplit = ([], [], [], [])

@@ -6,18 +6,33 @@ from ..errors import BadInput
 from .reviews import Reviews, decode, seeded_order
 
 
+def _why(e: Exception, name: str, split: str) -> BadInput:
+    """One line that names the real cause: a missing module, no network, or anything else."""
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    where = f"tfds: cannot load '{name}' split '{split}'"
+    if isinstance(e, ImportError):
+        module = e.name or first
+        return BadInput(f"{where}: TensorFlow Datasets needs the Python module '{module}', which is not installed; "
+                        f"`pip install {module}` (or reinstall multilayer-bert-sentiment, which declares it)")
+    if isinstance(e, OSError):  # requests' connection errors are OSErrors too
+        return BadInput(f"{where} ({first}); TFDS downloads need internet, so offline pass "
+                        "--data path/to/aclImdb_v1.tar.gz")
+    return BadInput(f"{where} ({first})")
+
+
 def read_tfds(splits: list[str], seed: int = 0, limit: int | None = None,
               name: str = "imdb_reviews") -> dict[str, Reviews]:
-    import tensorflow_datasets as tfds
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as e:
+        raise _why(e, name, splits[0])
 
     result = {}
     for split in splits:
         try:
             ds = tfds.load(name, split=split, as_supervised=True)
-        except Exception as e:  # tfds raises many kinds; each one means the same thing to the user
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise BadInput(f"tfds: cannot load '{name}' split '{split}' ({first[:200]}); TFDS downloads need "
-                           "internet, so offline pass --data path/to/aclImdb_v1.tar.gz")
+        except Exception as e:  # tfds raises many kinds; _why tells the user which one it was
+            raise _why(e, name, split)
         ids, texts, labels, replaced = [], [], [], 0
         for i, (text, label) in enumerate(tfds.as_numpy(ds)):
             decoded, was_replaced = decode(text)

@@ -49,8 +49,8 @@ class EncodeBatch:
         self.featurizer = None
 
     def setup(self):
-        self.featurizer = Featurizer(handles.load(self.preprocessor, "--preprocessor"),
-                                     handles.load(self.encoder, "--encoder"),
+        self.featurizer = Featurizer(handles.load(self.preprocessor, "--preprocessor", "preprocessor"),
+                                     handles.load(self.encoder, "--encoder", "encoder"),
                                      FeatureSettings.from_dict(self.settings), batch_size=self.batch_size)
 
     def process(self, batch):

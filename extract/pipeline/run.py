@@ -167,8 +167,11 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
         with cache_lock(out):
             return _extract_locked(out, fields, overwrite, reviews, list(splits), **run)
     except BadInput:
-        if created and not _entries(out):
-            shutil.rmtree(out, ignore_errors=True)  # leave no trace of a run that wrote nothing
+        if not storage.is_url(out) and not _entries(out):  # leave no trace of a run that wrote nothing
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            else:
+                storage.delete(os.path.join(out, LOCK))
         raise
     except OSError as e:
         where = e.filename or out
@@ -180,8 +183,6 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
                     shard_size, runner, beam_options, command, source_path) -> dict:
     import tensorflow as tf
 
-    from ..features.featurizer import Featurizer
-
     existing, replaced = _prepare_out(out, fields, overwrite)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     plans = None
@@ -190,9 +191,10 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
         if not any(plan.todo for plan in plans):
             # Everything asked for is there and sound: no model to load, nothing to rewrite.
             return _summary(out, existing, plans, device, runner)
-    featurizer = Featurizer(handles.load(preprocessor, "--preprocessor"), handles.load(encoder, "--encoder"),
-                            settings, batch_size=batch_size)
-    # Only now, with the models loaded, is the old cache given up; temporary files of a killed run go too.
+    featurizer = _checked_featurizer(preprocessor, encoder, settings, batch_size,
+                                     next((reviews[s].texts[:8] for s in splits if len(reviews[s])), []))
+    # Only now, with the models loaded and a first batch encoded, is the old cache given up;
+    # temporary files of a killed run go too.
     if replaced:
         _remove_cache_files(out, replaced)
     for name in storage.listdir(out):
@@ -238,6 +240,26 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
         plan.entry["complete"] = True
     cache_manifest.write_manifest(out, manifest)
     return _summary(out, manifest, plans, device, runner)
+
+
+def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int, probe_texts):
+    """Load both models, check they fit each other and the settings, and encode a first batch: any
+    of these failing must leave an existing cache as it was."""
+    import tensorflow as tf
+
+    from ..features.featurizer import Featurizer
+
+    pre = handles.load(preprocessor, "--preprocessor", "preprocessor")
+    enc = handles.load(encoder, "--encoder", "encoder")
+    settings.validate(handles.check_pair(pre, enc, preprocessor, encoder))
+    try:
+        featurizer = Featurizer(pre, enc, settings, batch_size=batch_size)
+        featurizer.features(list(probe_texts))
+    except (tf.errors.OpError, ValueError, TypeError, KeyError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise BadInput(f"--encoder {encoder}: encoding a first batch failed ({first}); pass a BERT encoder with "
+                       f"the TF Hub interface, made for --preprocessor {preprocessor}")
+    return featurizer
 
 
 def _summary(out, manifest, plans, device, runner) -> dict:
