@@ -38,4 +38,4 @@ run-hub: $(VENV)/.installed
 # lint-imports first: a module that reaches up a layer fails in a second, before the suite's minutes.
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -q tests
+	$(VENV)/bin/pytest -q -n 2 tests

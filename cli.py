@@ -48,10 +48,11 @@ from . import load as api_load  # noqa: E402
 from . import sweep as api_sweep  # noqa: E402
 from . import train as api_train  # noqa: E402
 from .data.errors import BadInput  # noqa: E402
+from .data.runtime import import_tensorflow_quietly  # noqa: E402
 from .data.sources import DEFAULT_SOURCE  # noqa: E402
 from .evaluate import scoring  # noqa: E402
 from .extract.pipeline.run import extract as extract_defaults  # noqa: E402
-from .train.config import HeadConfig  # noqa: E402
+from .train.config import VAL_FRACTION, HeadConfig  # noqa: E402
 
 
 def default(name: str):
@@ -117,26 +118,14 @@ def emit(result, as_json: bool, text: str) -> None:
     click.echo(json.dumps(json_safe(result), indent=2, allow_nan=False) if as_json else text)
 
 
+def per_class(counts: dict) -> str:
+    """Reviews per class, as the text output shows them: '12500 neg, 12500 pos'."""
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
 def figure(value, spec: str) -> str:
     """A metric for the text tables; n/a when it is undefined (None)."""
     return "n/a" if value is None else format(value, spec)
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with stderr muted: since TF 2.19 its C++ start-up lines (oneDNN, CUDA probing)
-    come before logging is configured, so TF_CPP_MIN_LOG_LEVEL cannot silence them."""
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        sys.stderr.flush()
-        os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
-        import tensorflow_text  # noqa: F401
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 @click.group(help=__doc__)
@@ -153,7 +142,8 @@ def main() -> int:
                   "to HDF5 shards with a manifest.")
 @click.option("--data", "data", default=DEFAULT_SOURCE, show_default=True,
               help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, an unpacked aclImdb/, "
-                   "or your own reviews.csv / reviews.jsonl with text and label (0/1 or neg/pos) fields.")
+                   "or your own reviews.csv / reviews.jsonl with text and label fields (any labels, 2 classes "
+                   "or more) and an optional split field (train, validation or dev, test).")
 @click.option("--text-field", default=default("text_field"), show_default=True,
               help="CSV/JSONL: the field holding the review.")
 @click.option("--label-field", default=default("label_field"), show_default=True,
@@ -165,7 +155,12 @@ def main() -> int:
               help="TF Hub handle or local SavedModel folder (the default is the seed's small_bert L-4/H-128/A-2).")
 @click.option("--preprocessor", default=default("preprocessor"), show_default=True,
               help="TF Hub handle or local SavedModel folder.")
-@click.option("--splits", default=shown(default("splits")), show_default=True)
+@click.option("--splits", default=default("splits"),
+              help="Splits to extract, e.g. train,test: any of train, validation, test. [default: every split "
+                   "the data has; IMDB: train,test]")
+@click.option("--labels", default=default("labels"),
+              help="CSV/JSONL: the classes in this order, e.g. negative,neutral,positive; a row with another label "
+                   "is an error. [default: the labels found, sorted (as numbers when all are integers)]")
 @click.option("--seq-len", default=default("seq_len"), show_default=True, type=int,
               help="Tokens per sequence, [CLS]/[SEP] included.")
 @click.option("--truncation", default=default("truncation"), show_default=True,
@@ -177,6 +172,9 @@ def main() -> int:
               help="With --windows: tokens between window starts. [default: half a window]")
 @click.option("--pooling", default=shown(default("pooling")), show_default=True,
               help="Poolings to store side by side: any of mean,max,cls.")
+@click.option("--ngrams", default=default("ngrams"), show_default=True, type=int,
+              help="Also cache each review's hashed word n-grams of 1..N tokens (the lexical channel, for "
+                   "train --channel lexical|fused); 0: none, 3: uni-, bi- and trigrams.")
 @click.option("--batch-size", default=default("batch_size"), show_default=True, type=int,
               help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "
                    "sequences when shorter, fewer when longer).")
@@ -196,15 +194,15 @@ def extract(as_json, command_line, **options):
     lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']}"]
     for split, s in summary["splits"].items():
         speed = "already complete, kept" if s["skipped"] else f"{s['seconds']:.1f} s, {s['reviews_per_s']} reviews/s"
-        lines.append(f"  {split}: {s['total']} reviews ({s['pos']} pos, {s['neg']} neg) in {s['shards']} "
-                     f"shards; {speed}")
+        lines.append(f"  {split}: {s['total']} reviews ({per_class(s['labels'])}) in {s['shards']} shards; {speed}")
     emit(summary, as_json, "\n".join(lines))
 
 
 H = HeadConfig
 
 
-@cli.command(help="Stage two: train the head on a cache's train split (validation carved from it).")
+@cli.command(help="Stage two: train the head on a cache's train split (validated on the cache's validation split, "
+                  "or on rows carved from train).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
 @click.option("--lr", default=H.lr, show_default=True, type=float)
@@ -214,7 +212,9 @@ H = HeadConfig
               help="Epochs without a better validation accuracy.")
 @click.option("--hidden", default=shown(H.hidden), show_default=True)
 @click.option("--dropout", default=shown(H.dropout), show_default=True)
-@click.option("--val-fraction", default=H.val_fraction, show_default=True, type=float)
+@click.option("--val-fraction", type=float,
+              help=f"Share of train held out for validation when the cache has no validation split. "
+                   f"[default: {VAL_FRACTION}]")
 @click.option("--seed", default=H.seed, show_default=True, type=int,
               help="The head's initialisation and shuffling (ensembles: seed, seed + 1, ...).")
 @click.option("--split-seed", default=H.split_seed, show_default=True, type=int,
@@ -229,27 +229,53 @@ H = HeadConfig
 @click.option("--ensemble", default=H.ensemble, show_default=True, type=int,
               help="Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their probabilities "
                    "as one model.")
+@click.option("--channel", default=H.channel, show_default=True, type=click.Choice(["bert", "lexical", "fused"]),
+              help="What the model reads: the BERT features (the seed's head), the cached n-grams (a naive-Bayes "
+                   "weighted logistic regression; extract --ngrams 3), or both, fused with a weight chosen on "
+                   "validation.")
+@click.option("--lexical-l2", default=H.lexical_l2, show_default=True, type=float,
+              help="The lexical model's L2 weight.")
+@click.option("--min-df", default=H.min_df, show_default=True, type=int,
+              help="The lexical model keeps n-grams found in at least this many training reviews.")
+@click.option("--refit-lexical", is_flag=True,
+              help="Refit the lexical model alone on every training row (validation included), for the step "
+                   "count chosen on validation; the head and the fusion weights stay as chosen.")
 @click.option("--refit", is_flag=True,
               help="After early stopping picks the epoch count on validation, train a fresh head on every "
                    "training row (validation included) for that many epochs, and keep it.")
 @click.option("--overwrite", is_flag=True, help="Replace a model dir of this tool.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def train(as_json, command_line, **options):
+def train(as_json, command_line, refit_lexical=False, **options):
+    if refit_lexical:
+        if options.get("refit"):
+            raise BadInput("--refit and --refit-lexical: --refit already refits every part; give one of them")
+        options["refit"] = "lexical"
     r = api_train(command=command_line, verbose=0 if as_json else 2, **options)
-    text = (f"model {r['model_dir']}: best epoch {epochs_text(r['best_epoch'])} of {epochs_text(r['epochs_run'])}, "
-            f"validation accuracy {r['val_accuracy']:.4f}, loss {r['val_loss']:.4f}, "
-            f"{r['seconds_per_epoch']:.2f} s/epoch")
+    lines = [f"model {r['model_dir']} ({r['channel']}): validation accuracy {r['val_accuracy']:.4f}, "
+             f"loss {r['val_loss']:.4f} on {r['val_size']} rows"]
+    if r["best_epoch"] is not None:
+        lines.append(f"head: best epoch {epochs_text(r['best_epoch'])} of {epochs_text(r['epochs_run'])}, "
+                     f"{r['seconds_per_epoch']:.2f} s/epoch")
     if r["ensemble"]:
         seeds = r["ensemble"]["seeds"]
-        text += (f"\nensemble of {len(seeds)} heads (seeds {seeds[0]} to {seeds[-1]}); each alone: "
-                 "validation accuracy " + ", ".join(f"{a:.4f}" for a in r["ensemble"]["member_val_accuracy"]))
+        lines.append(f"ensemble of {len(seeds)} heads (seeds {seeds[0]} to {seeds[-1]}); each alone: validation "
+                     "accuracy " + ", ".join(f"{a:.4f}" for a in r["ensemble"]["member_val_accuracy"]))
+    if r["lexical"]:
+        x = r["lexical"]
+        lines.append(f"lexical model: {x['vocab']} n-grams, best step {x['best_step']} of {x['steps_run']}, "
+                     f"validation accuracy {x['val_accuracy']:.4f}, {x['seconds']:.1f} s")
+    if r["fusion"]:
+        lines.append(f"fused: the head's share {r['fusion']['weight']:.2f}, temperature "
+                     f"{r['fusion']['temperature']:.2f} (chosen on validation); the head alone "
+                     f"{r['head_val_accuracy']:.4f}")
     if r["refit"]:
-        text += (f"\nrefit on all {r['refit']['rows']} training rows for {epochs_text(r['refit']['epochs'])} epochs "
-                 "(the validation figures are the selection run's)")
+        lines.append(f"refit ({r['refit']['parts']}) on all {r['refit']['rows']} training rows (the validation "
+                     "figures are the selection "
+                     "run's)")
     if r["layer_weights"]:
-        text += "\nlayer weights: " + ", ".join(f"layer {k}: {v:.3f}" for k, v in r["layer_weights"].items())
-    emit(r, as_json, text)
+        lines.append("layer weights: " + ", ".join(f"layer {k}: {v:.3f}" for k, v in r["layer_weights"].items()))
+    emit(r, as_json, "\n".join(lines))
 
 
 def epochs_text(value) -> str:
@@ -313,6 +339,9 @@ def many(kind):
 @click.option("--layer-mix", callback=many(str), help="Layer mixes to sweep: concat,mean,learned.")
 @click.option("--standardize", callback=many(on_off), help="Feature standardisation to sweep: on,off.")
 @click.option("--ensemble", callback=many(int), help="Heads averaged per trial, e.g. 1,5.")
+@click.option("--channel", callback=many(str), help="Channels to compare: bert,lexical,fused.")
+@click.option("--lexical-l2", callback=many(float), help="The lexical model's L2 weights to try, e.g. 1e-4,3e-4.")
+@click.option("--min-df", callback=many(int), help="The lexical model's minimum document frequencies to try.")
 @click.option("--trials", type=int, default=None, help="Sample N configurations instead of the full grid.")
 @click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
 @click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
@@ -328,7 +357,7 @@ def sweep(as_json, command_line, **options):
             f"hidden={shown(b['hidden'])} dropout={shown(b['dropout'])} "
             f"layers={b['layers']} pooling={shown(b['pooling'])} layer_mix={b['layer_mix']} "
             f"standardize={'on' if b['standardize'] else 'off'} ensemble={b['ensemble']} "
-            f"-> {r['best_model_dir']}\n"
+            f"channel={b.get('channel', 'bert')} -> {r['best_model_dir']}\n"
             f"results: {out}/results.csv, {out}/results.json, {out}/sweep.png")
     if "test" in r:
         text += f"\nbest on test: accuracy {100 * r['test']['accuracy']:.2f}%, loss {r['test']['loss']:.4f}"
@@ -346,18 +375,31 @@ def sweep(as_json, command_line, **options):
 @friendly
 def evaluate(as_json, command_line, **options):
     r = api_evaluate(command=command_line, **options)
-    cm = r["confusion_matrix"]
+    emit(r, as_json, evaluation_text(r, options.get("plot")))
+
+
+def evaluation_text(r: dict, plot) -> str:
     name = r["split"].capitalize()
-    text = "\n".join([
-        "| Metric | Value |", "|--------|-------|",
-        f"| {name} Accuracy | {100 * r['accuracy']:.2f}% |", f"| {name} Loss | {r['loss']:.4f} |",
-        f"| Precision | {r['precision']:.4f} |", f"| Recall | {r['recall']:.4f} |", f"| F1 | {r['f1']:.4f} |",
-        f"| ROC AUC | {figure(r['auc'], '.4f')} |", f"| Reviews | {r['n']} |", "",
-        "Confusion matrix (rows: true, columns: predicted)",
-        "            negative  positive", f"  negative  {cm['tn']:8d}  {cm['fp']:8d}",
-        f"  positive  {cm['fn']:8d}  {cm['tp']:8d}",
-    ] + ([f"figures: {', '.join(r['plots'])}"] if options.get("plot") else []))
-    emit(r, as_json, text)
+    lines = ["| Metric | Value |", "|--------|-------|",
+             f"| {name} Accuracy | {100 * r['accuracy']:.2f}% |", f"| {name} Loss | {r['loss']:.4f} |"]
+    if len(r["labels"]) == 2:
+        positive = r["labels"][1]
+        lines += [f"| Precision ({positive}) | {r['precision']:.4f} |", f"| Recall ({positive}) | {r['recall']:.4f} |",
+                  f"| F1 ({positive}) | {r['f1']:.4f} |"]
+    auc = "ROC AUC" if len(r["labels"]) == 2 else "ROC AUC (one-vs-rest, macro)"
+    lines += [f"| Macro F1 | {figure(r['macro_f1'], '.4f')} |", f"| Weighted F1 | {figure(r['weighted_f1'], '.4f')} |",
+              f"| {auc} | {figure(r['auc'], '.4f')} |", f"| Reviews | {r['n']} |", "",
+              "| Class | Precision | Recall | F1 | Support |", "|-------|-----------|--------|----|---------|"]
+    lines += [f"| {c} | {v['precision']:.4f} | {v['recall']:.4f} | {v['f1']:.4f} | {v['support']} |"
+              for c, v in r["per_class"].items()]
+    names, matrix = r["confusion"]["labels"], r["confusion"]["matrix"]
+    width = max(8, *(len(n) for n in names))
+    lines += ["", "Confusion matrix (rows: true, columns: predicted)",
+              " " * (width + 2) + "  ".join(f"{n:>{width}}" for n in names)]
+    lines += [f"  {n:<{width}}" + "  ".join(f"{v:>{width}d}" for v in row) for n, row in zip(names, matrix)]
+    if plot:
+        lines.append(f"figures: {', '.join(r['plots'])}")
+    return "\n".join(lines)
 
 
 @cli.command(help="Label new reviews: TEXT arguments, or one review per line on stdin.")
@@ -405,13 +447,13 @@ def check_cache(cache, command_line, as_json=False):
     for row in report:
         state = "ok" if row["problem"] is None else f"BAD: {row['problem']}"
         lines.append(f"{row['split']}: {row['shards']} shards, {row['reviews']} reviews "
-                     f"({row['pos']} pos, {row['neg']} neg): {state}")
+                     f"({per_class(row['labels'])}): {state}")
     emit(report, as_json, "\n".join(lines) or f"{cache}: no splits")
     if any(row["problem"] for row in report):
         sys.exit(2)
 
 
-@cli.command(help="Export one SavedModel from raw review text to the positive probability (TF Serving ready).")
+@cli.command(help="Export one SavedModel from raw review text to class probabilities and labels (TF Serving ready).")
 @click.option("--model-dir", required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder for the SavedModel (new or empty).")
 @click.option("--overwrite", is_flag=True, help="Replace an export of this tool in --out.")
@@ -420,7 +462,7 @@ def check_cache(cache, command_line, as_json=False):
 def export(as_json, command_line, **options):
     r = api_export(command=command_line, **options)
     emit(r, as_json, f"wrote {r['serving_model']}: signature serving_default, input 'text' (string [batch]), "
-                     f"output 'positive_probability' (float32 [batch])")
+                     f"outputs {', '.join(repr(o) for o in r['outputs'])}; classes {', '.join(r['labels'])}")
 
 
 @cli.command("import-encoder", help="Import a Hugging Face BERT checkpoint folder as TF Hub-style "

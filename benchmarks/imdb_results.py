@@ -75,9 +75,10 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
         # A complete cache of this run (its folder name spells the extract flags) is verified and
         # kept; delete the folder to measure its extraction again.
         cli("check-cache", str(work / "cache"))
+        # The encoding time of each split is in the manifest, measured when the cache was made.
         extract, extract_wall = {
             "dim": manifest["features"]["dim"], "device": manifest["machine"]["device"],
-            "splits": {k: {"total": v["counts"]["total"], "seconds": 0, "skipped": True}
+            "splits": {k: {"total": v["counts"]["total"], "seconds": v.get("seconds", 0), "skipped": True}
                        for k, v in manifest["splits"].items()}}, 0.0
         commands.append("mlbert " + " ".join(extract_args))
     else:
@@ -102,7 +103,7 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
     earlier = [json.loads(p.read_text()) for p in [out, first, *sorted(first.parent.glob(f"imdb_{tag}-train-*.json"))]
                if p.exists()]
     earlier = [e for e in earlier if e.get("extract_encode_seconds")]
-    if all(s["skipped"] for s in extract["splits"].values()) and earlier:
+    if all(s["skipped"] for s in extract["splits"].values()) and earlier and not encode_seconds:
         # The cache was complete and kept (same fingerprint): its extraction figures are those
         # measured when it was made, recorded by the earlier run of this script.
         measured = {k: earlier[0].get(k) for k in measured}
@@ -117,7 +118,10 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
         "test_f1": test["f1"], "val_accuracy": trained["val_accuracy"], "val_loss": trained["val_loss"],
         "best_epoch": trained["best_epoch"], "epochs_run": trained["epochs_run"],
         "ensemble": trained.get("ensemble"),  # each head's validation accuracy, for an ensemble
-        "seconds_per_epoch": trained["seconds_per_epoch"],
+        "channel": trained.get("channel", "bert"),
+        "lexical": trained.get("lexical"), "fusion": trained.get("fusion"),
+        "head_val_accuracy": trained.get("head_val_accuracy"),
+        "seconds_per_epoch": trained["seconds_per_epoch"], "train_seconds": trained["seconds"],
         **measured,
         "device": extract["device"],
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},

@@ -8,8 +8,9 @@ from ..data.errors import BadInput
 from ..extract.encoders import handles
 from ..extract.features.featurizer import Featurizer
 from ..extract.features.settings import FeatureSettings
-from ..train.inputs import InputSpec, select
-from ..train.model_dir import load_model_dir
+from ..extract.cache.shards import Ngrams
+from ..train.metrics import predicted
+from ..train.model_dir import load_predictor
 
 ROLES = ("encoder", "preprocessor")
 
@@ -46,36 +47,48 @@ class Classifier:
 
     def __init__(self, model_dir, batch_size: int = 64):
         self.model_dir = str(model_dir)
-        self.model, self.config = load_model_dir(model_dir)
+        self.predictor, self.config = load_predictor(model_dir)
         manifest = self.config["cache"]["manifest"]
-        self.spec = InputSpec.from_dict(self.config["input"])
+        self.labels = self.predictor.labels
         # Every pooling the training cache stored, so features() rows equal the cache's rows.
-        settings = FeatureSettings.from_dict(manifest["features"])
-        preprocessor, encoder = load_models(manifest)
-        self.featurizer = Featurizer(preprocessor, encoder, settings, batch_size=batch_size)
+        self.settings = FeatureSettings.from_dict(manifest["features"])
+        self.featurizer = None
+        if self.predictor.head is not None:  # a lexical model needs no encoder
+            preprocessor, encoder = load_models(manifest)
+            self.featurizer = Featurizer(preprocessor, encoder, self.settings, batch_size=batch_size)
 
-    def features(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """{pooling: float32 [n, layers * hidden]}: the pooled per-layer features, laid out as in the cache."""
+    def features(self, texts: list[str]) -> dict:
+        """{pooling: float32 [n, layers * hidden]}: the pooled per-layer features, laid out as in the
+        cache; and "ngrams" (the n-gram ids) when the model reads them."""
+        from ..extract.features.lexical import lexical_features
+
         texts = _as_texts(texts)
-        pooled = self.featurizer.features(texts)
-        return {p: v.reshape(len(v), -1) for p, v in pooled.items()}
+        features = {}
+        if self.featurizer is not None:
+            features = {p: v.reshape(len(v), -1) for p, v in self.featurizer.features(texts).items()}
+        if self.predictor.lexical is not None:
+            features["ngrams"] = Ngrams(*lexical_features(texts, self.settings.ngrams))
+        return features
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """float32 [n]: each text's positive-class probability."""
+        """float [n, classes]: each text's probability of each class, in the order of .labels."""
         texts = _as_texts(texts)
         if not texts:
-            return np.zeros(0, np.float32)
-        x = select(self.features(texts), self.spec)
-        return self.model.predict(x, batch_size=1024, verbose=0).ravel()
+            return np.zeros((0, len(self.labels)))
+        return self.predictor.probabilities(self.features(texts))
 
     def predict(self, texts: list[str]) -> list[dict]:
-        """One result per text: text, label, confidence and positive_probability."""
+        """One result per text: text, label (the most probable class), confidence (its probability) and
+        every class's probability; two classes also give positive_probability (the second's)."""
         texts = _as_texts(texts)
+        probs = self.probabilities(texts)
         rows = []
-        for text, p in zip(texts, self.probabilities(texts)):
-            positive = bool(p > 0.5)
-            rows.append({"text": text, "label": "Positive" if positive else "Negative",
-                         "confidence": float(p if positive else 1 - p), "positive_probability": float(p)})
+        for text, p, c in zip(texts, probs, predicted(probs) if len(texts) else []):
+            row = {"text": text, "label": self.labels[c], "confidence": float(p[c]),
+                   "probabilities": {name: float(v) for name, v in zip(self.labels, p)}}
+            if len(self.labels) == 2:
+                row["positive_probability"] = float(p[1])
+            rows.append(row)
         return rows
 
 

@@ -1,4 +1,5 @@
-"""Figures for `evaluate --plot DIR`: learning curves, confusion matrix, ROC curve (PNG, headless)."""
+"""Figures for `evaluate --plot DIR`: the confusion matrix with class names and ROC curves (PNG,
+headless); the learning curves come from train/plots.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,34 +10,44 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..train.metrics import roc_curve  # noqa: E402
+from ..train.metrics import roc_auc, roc_curve  # noqa: E402
 
 
 def confusion_matrix_plot(metrics: dict, title: str, path: Path) -> None:
-    cm = metrics["confusion_matrix"]
-    grid = np.array([[cm["tn"], cm["fp"]], [cm["fn"], cm["tp"]]])
-    fig, ax = plt.subplots(figsize=(5, 4.4))
+    names = metrics["confusion"]["labels"]
+    grid = np.array(metrics["confusion"]["matrix"])
+    size = max(4.4, 0.9 * len(names) + 2.6)
+    fig, ax = plt.subplots(figsize=(size + 0.6, size))
     image = ax.imshow(grid, cmap="Blues")
-    for i in range(2):
-        for j in range(2):
+    for i in range(len(names)):
+        for j in range(len(names)):
             share = grid[i, j] / max(1, grid[i].sum())
-            ax.text(j, i, f"{grid[i, j]}\n({100 * share:.1f}% of row)", ha="center", va="center",
+            ax.text(j, i, f"{grid[i, j]}\n({100 * share:.1f}%)", ha="center", va="center", fontsize=8,
                     color="white" if grid[i, j] > grid.max() / 2 else "black")
-    ax.set_xticks([0, 1], ["negative", "positive"])
-    ax.set_yticks([0, 1], ["negative", "positive"])
+    ax.set_xticks(range(len(names)), names, rotation=30 if len(names) > 3 else 0)
+    ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
-    ax.set_title(f"{title}\naccuracy {100 * metrics['accuracy']:.2f}%, n = {metrics['n']}")
+    ax.set_title(f"{title}\naccuracy {100 * metrics['accuracy']:.2f}%, n = {metrics['n']} (row shares)")
     fig.colorbar(image, ax=ax, label="reviews")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def roc_plot(labels: np.ndarray, probs: np.ndarray, auc: float, title: str, path: Path) -> None:
-    fpr, tpr = roc_curve(labels, probs)
+def roc_plot(labels: np.ndarray, probs: np.ndarray, classes, title: str, path: Path) -> None:
+    """Two classes: the ROC curve of the second. More: one curve per class against the rest."""
+    labels = np.asarray(labels)
+    shown = [1] if len(classes) == 2 else range(len(classes))
     fig, ax = plt.subplots(figsize=(5, 4.6))
-    ax.plot(fpr, tpr, label=f"head (AUC = {auc:.4f})")
+    for c in shown:
+        y = (labels == c).astype(np.int64)
+        auc = roc_auc(y, probs[:, c])
+        if auc is None:
+            continue
+        fpr, tpr = roc_curve(y, probs[:, c])
+        name = "head" if len(classes) == 2 else f"{classes[c]} vs rest"
+        ax.plot(fpr, tpr, label=f"{name} (AUC = {auc:.4f})")
     ax.plot([0, 1], [0, 1], "--", color="grey", label="chance (AUC = 0.5)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
@@ -44,7 +55,7 @@ def roc_plot(labels: np.ndarray, probs: np.ndarray, auc: float, title: str, path
     ax.set_ylabel("true positive rate")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

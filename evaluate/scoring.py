@@ -4,14 +4,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from ..data.errors import BadInput
 from ..data.folders import check_target, write_folder
 from ..data.provenance import api_call, record
-from ..extract.cache.manifest import read_manifest
+from ..extract.cache.manifest import labels_of, read_manifest
 from ..extract.cache.read import read_split
-from ..train.inputs import InputSpec, select
-from ..train.metrics import binary_metrics
-from ..train.model_dir import load_model_dir
+from ..train.metrics import classification_metrics
+from ..train.model_dir import load_predictor, model_labels
 
 FIGURES_FORMAT = "multilayer-bert-sentiment/figures"
 FIGURES_MARKER = "figures.json"
@@ -36,15 +37,24 @@ def evaluate(cache, model_dir, *, split: str = "test", plot=None, overwrite: boo
     if plot is not None:
         check_target(plot, "--plot", "figures", FIGURES_MARKER, FIGURES_FORMAT, overwrite)
     command = command or api_call("evaluate", {"cache": str(cache), "model_dir": str(model_dir)})
-    model, config = load_model_dir(model_dir)
+    predictor, config = load_predictor(model_dir)
     manifest = read_manifest(cache)
     _check_same_features(config["cache"]["manifest"], cache, manifest)
-    spec = InputSpec.from_dict(config["input"])
-    features, labels, _, _ = read_split(cache, split, poolings=list(spec.poolings))
+    classes = model_labels(config)
+    # By name: a split may hold fewer classes than the model knows (a test set without one of them).
+    unknown = [name for name in labels_of(manifest) if name not in classes]
+    if unknown:
+        raise BadInput(f"--cache {cache}: its label {unknown[0]!r} is not one of the model's ({', '.join(classes)}); "
+                       "evaluate on a cache of the same labelled data")
+    to_model = np.array([classes.index(name) for name in labels_of(manifest)], np.int64)
+    features, labels, _, _ = read_split(cache, split, poolings=list(predictor.spec.poolings),
+                                        lexical=predictor.lexical is not None)
+    labels = to_model[labels]
     if not len(labels):
         raise BadInput(f"--cache {cache}: split '{split}' is empty")
-    probs = model.predict(select(features, spec), batch_size=1024, verbose=0).ravel()
-    result = {"split": split, "cache": str(cache), "model_dir": str(model_dir), **binary_metrics(labels, probs)}
+    probs = predictor.probabilities(features)
+    result = {"split": split, "cache": str(cache), "model_dir": str(model_dir),
+              **classification_metrics(labels, probs, classes)}
     if plot is not None:
         result["plots"] = _plots(Path(model_dir), Path(plot), split, labels, probs, result, overwrite, command)
     return result
@@ -56,12 +66,13 @@ def _plots(model_dir: Path, plot_dir: Path, split: str, labels, probs, metrics: 
     from .plots import confusion_matrix_plot, roc_plot
 
     names = ["learning_curves.png", "confusion_matrix.png"] + (["roc_curve.png"] if metrics["auc"] is not None else [])
+    classes = metrics["labels"]
 
     def build(tmp: Path) -> None:
         learning_curves(json.loads((model_dir / "history.json").read_text()), tmp / names[0])
         confusion_matrix_plot(metrics, f"Confusion matrix, {split} split", tmp / names[1])
         if metrics["auc"] is not None:  # undefined when the split holds one class only
-            roc_plot(labels, probs, metrics["auc"], f"ROC curve, {split} split", tmp / names[2])
+            roc_plot(labels, probs, classes, f"ROC curve, {split} split", tmp / names[2])
         (tmp / FIGURES_MARKER).write_text(json.dumps({"format": FIGURES_FORMAT, "model_dir": str(model_dir),
                                                       "split": split, **record(command)}, indent=2) + "\n")
 

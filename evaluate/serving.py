@@ -1,10 +1,11 @@
-"""`export`: one SavedModel from raw review strings to the positive-class probability.
+"""`export`: one SavedModel from raw review strings to class probabilities and labels.
 
 It chains the preprocessor, the frozen encoder, the segmenting and pooling of `extract` (the same
 functions: extract/features/featurizer.py `text_features`) and the trained head, and loads with
 `tf.saved_model.load` alone (plus `import tensorflow_text` for the tokenizer's ops). Its
-`serving_default` signature takes `text` (string [batch]) and returns `positive_probability`
-(float32 [batch]), ready for TF Serving.
+`serving_default` signature takes `text` (string [batch]) and returns `probabilities` (float32
+[batch, classes]) and `label` (string [batch], the most probable class); a two-class model also
+returns `positive_probability` (float32 [batch], the second class's). Ready for TF Serving.
 """
 from __future__ import annotations
 
@@ -16,33 +17,80 @@ import tensorflow as tf
 from ..data.folders import check_target, write_folder
 from ..data.provenance import api_call, record
 from ..extract.features.featurizer import text_features
+from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings
-from ..train.inputs import InputSpec
-from ..train.model_dir import load_model_dir
+from ..train.fusion import EPS
+from ..train.model_dir import Predictor, load_predictor
 from .classifier import load_models
 
 FORMAT = "multilayer-bert-sentiment/export"
 MARKER = "assets.extra/export.json"
-SIGNATURE = {"inputs": {"text": "string [batch]"}, "outputs": {"positive_probability": "float32 [batch]"}}
+
+
+def signature(labels) -> dict:
+    outputs = {"probabilities": f"float32 [batch, {len(labels)}], classes in the order of 'labels'",
+               "label": "string [batch]"}
+    if len(labels) == 2:
+        outputs["positive_probability"] = f"float32 [batch], the probability of '{labels[1]}'"
+    return {"inputs": {"text": "string [batch]"}, "outputs": outputs, "labels": list(labels)}
 
 
 class ServingModel(tf.Module):
-    def __init__(self, preprocessor, encoder, head, settings: FeatureSettings, spec: InputSpec):
-        super().__init__(name="sentiment")
-        self.preprocessor = preprocessor
-        self.encoder = encoder
-        self.head = head
-        self.settings = settings
-        self.spec = spec
+    """The model dir's predictor as one graph: the head on the pooled features, the lexical model on
+    the n-gram ids, or both fused, with the same functions and numbers as train/model_dir.Predictor."""
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
-    def serve(self, text):
+    def __init__(self, preprocessor, encoder, predictor: Predictor, settings: FeatureSettings):
+        super().__init__(name="sentiment")
+        self.preprocessor, self.encoder, self.head = preprocessor, encoder, predictor.head
+        self.settings, self.spec, self.labels = settings, predictor.spec, list(predictor.labels)
+        fusion = predictor.fusion or {"weight": 1.0, "temperature": 1.0}
+        self.weight, self.temperature = float(fusion["weight"]), float(fusion["temperature"])
+        self.lexical = None
+        if predictor.lexical is not None:
+            lexical = predictor.lexical
+            self.lexical = {"vocab": tf.Variable(lexical.vocab, trainable=False, name="lexical_vocab"),
+                            "weights": tf.Variable(lexical.weights, trainable=False, name="lexical_weights"),
+                            "bias": tf.Variable(lexical.bias, trainable=False, name="lexical_bias")}
+
+    def _head_probabilities(self, text):
         spec = self.spec
         pooled = text_features(self.preprocessor, self.encoder, self.settings, text, spec.poolings)
         n = tf.shape(text)[0]
         x = tf.concat([tf.reshape(tf.gather(pooled[p], list(spec.layers), axis=1), [n, -1])
                        for p in spec.poolings], axis=1)
-        return {"positive_probability": tf.reshape(self.head(x, training=False), [-1])}
+        out = tf.cast(self.head(x, training=False), tf.float64)
+        return tf.concat([1.0 - out, out], axis=1) if len(self.labels) == 2 else out
+
+    def _lexical_scores(self, text):
+        ids = ngram_ids(text, self.settings.ngrams)
+        vocab, weights = self.lexical["vocab"], self.lexical["weights"]
+        values = tf.cast(ids.values, tf.int32)
+        cols = tf.minimum(tf.searchsorted(vocab, values), tf.shape(vocab)[0] - 1)
+        known = tf.equal(tf.gather(vocab, cols), values)
+        found = tf.where(known[:, None], tf.gather(weights, cols), tf.zeros([1, tf.shape(weights)[1]]))
+        summed = tf.math.unsorted_segment_sum(found, ids.value_rowids(), tf.shape(text, tf.int64)[0])
+        return tf.cast(summed + self.lexical["bias"], tf.float64)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(self, text):
+        if self.lexical is None:
+            probs = self._head_probabilities(text)
+        else:
+            scores = self._lexical_scores(text)
+            if self.head is not None:
+                p = tf.clip_by_value(self._head_probabilities(text), EPS, 1 - EPS)
+                bert = tf.math.log(p[:, 1:] / p[:, :1]) if len(self.labels) == 2 else tf.math.log(p)
+                scores = self.temperature * (self.weight * bert + (1 - self.weight) * scores)
+            if len(self.labels) == 2:
+                positive = tf.sigmoid(scores)
+                probs = tf.concat([1.0 - positive, positive], axis=1)
+            else:
+                probs = tf.nn.softmax(scores, axis=1)
+        probs = tf.cast(probs, tf.float32)
+        result = {"probabilities": probs, "label": tf.gather(tf.constant(self.labels), tf.argmax(probs, axis=1))}
+        if len(self.labels) == 2:
+            result["positive_probability"] = probs[:, 1]
+        return result
 
 
 def export(model_dir, out, *, overwrite: bool = False, command: str | None = None) -> dict:
@@ -51,20 +99,20 @@ def export(model_dir, out, *, overwrite: bool = False, command: str | None = Non
     model_dir, out = Path(model_dir), Path(out)
     target = dict(option="--out", kind="an exported model", marker=MARKER, fmt=FORMAT, overwrite=overwrite)
     check_target(out, **target)
-    head, config = load_model_dir(model_dir)
+    predictor, config = load_predictor(model_dir)
     manifest = config["cache"]["manifest"]
-    preprocessor, encoder = load_models(manifest)
-    serving = ServingModel(preprocessor, encoder, head, FeatureSettings.from_dict(manifest["features"]),
-                           InputSpec.from_dict(config["input"]))
+    preprocessor, encoder = load_models(manifest) if predictor.head is not None else (None, None)
+    labels = predictor.labels
+    serving = ServingModel(preprocessor, encoder, predictor, FeatureSettings.from_dict(manifest["features"]))
 
     def build(tmp: Path) -> None:
         tf.saved_model.save(serving, str(tmp), signatures={"serving_default": serving.serve.get_concrete_function()})
         (tmp / "assets.extra").mkdir(exist_ok=True)
         (tmp / MARKER).write_text(json.dumps({
             "format": FORMAT, "model_dir": str(model_dir.resolve()), "features": manifest["features"],
-            "input": config["input"], "head": config["head"], "signature": SIGNATURE, **record(command)},
+            "input": config["input"], "head": config["head"], "signature": signature(labels), **record(command)},
             indent=2) + "\n")
 
     write_folder(out, build, **target)
     return {"serving_model": str(out), "signature": "serving_default", "input": "text",
-            "output": "positive_probability"}
+            "outputs": sorted(signature(labels)["outputs"]), "labels": labels}

@@ -158,4 +158,4 @@ def test_empty_and_invalid_utf8_reviews_are_counted_not_fatal(runner, cli_main, 
                 "--json", *models)
     assert r.exit_code == 0, r.output
     counts = json.loads((tmp_path / "c" / "manifest.json").read_text())["splits"]["test"]["counts"]
-    assert counts == {"total": 9, "pos": 5, "neg": 4, "replaced_utf8": 1, "empty": 1}
+    assert counts == {"total": 9, "labels": {"neg": 4, "pos": 5}, "replaced_utf8": 1, "empty": 1}

@@ -49,7 +49,7 @@ def test_csv_with_split_field(extract, tmp_path):
     r, out = extract(path)
     assert r.exit_code == 0, r.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["splits"]["train"]["counts"]["total"] == 3 and manifest["splits"]["test"]["counts"]["pos"] == 1
+    assert manifest["splits"]["train"]["counts"]["total"] == 3 and manifest["splits"]["test"]["counts"]["labels"]["pos"] == 1
     assert manifest["data"]["kind"] == "csv" and manifest["data"]["text_field"] == "text"
     assert sorted(rows_of(out, "train")) == ["line-2", "line-3", "line-6"]
 
@@ -61,17 +61,18 @@ def test_jsonl_renamed_fields_and_split_ratio(extract, tmp_path):
     assert r.exit_code == 0, r.output
     counts = json.loads((out / "manifest.json").read_text())["splits"]
     assert (counts["train"]["counts"]["total"], counts["test"]["counts"]["total"]) == (16, 4)
-    assert counts["test"]["counts"]["pos"] == 2
+    assert counts["test"]["counts"]["labels"] == {"0": 2, "1": 2}
     assert set(rows_of(out, "train")).isdisjoint(rows_of(out, "test"))
 
 
 @pytest.mark.parametrize("content,needles", [
     ('{"text": "fine", "label": 1}\n{"text": "no label"}\n', ["r.jsonl:2", "'label' is missing", "--label-field"]),
-    ('{"text": "fine", "label": 1}\n{"text": "x", "label": "meh"}\n', ["r.jsonl:2", "'meh'", "neg/pos"]),
+    ('{"text": "fine", "label": 1}\n{"text": "x", "label": ""}\n', ["r.jsonl:2", "'label' is empty"]),
+    ('{"text": "fine", "label": 1}\n{"text": "x", "label": true}\n', ["r.jsonl:2", "a name or an integer"]),
     ('{"text": "fine", "label": 1}\n\n{"text": broken\n', ["r.jsonl:3", "bad JSON"]),
     ('["a list"]\n', ["r.jsonl:1", "JSON object"]),
     ('{"text": 5, "label": 1}\n', ["r.jsonl:1", "must be a string"]),
-    ('{"text": "a", "label": 1, "split": "dev"}\n', ["r.jsonl:1", "'dev'", "train or test"]),
+    ('{"text": "a", "label": 1, "split": "holdout"}\n', ["r.jsonl:1", "'holdout'", "train, validation"]),
 ])
 def test_jsonl_errors_name_file_and_line(extract, tmp_path, content, needles):
     path = tmp_path / "r.jsonl"

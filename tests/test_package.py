@@ -96,7 +96,7 @@ def test_api_end_to_end_in_one_process(tiny_models, tiny_archive, tmp_path):
     clf = mlbert.load(model)
     texts = ["great wonderful excellent superb loved brilliant", "terrible awful boring waste hated worst"]
     rows = clf.predict(texts)
-    assert [r["label"] for r in rows] == ["Positive", "Negative"]
+    assert [r["label"] for r in rows] == ["pos", "neg"]
     features = clf.features(texts)
     assert set(features) == {"mean", "max"} and features["mean"].shape == (2, 32)
     # features() rows are the cache's rows: the same review gives the same vector.

@@ -130,7 +130,7 @@ def test_predict_labels_new_text(trained, runner, cli_main):
                 "great wonderful excellent superb loved brilliant", "terrible awful boring waste hated worst")
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
-    assert [row["label"] for row in rows] == ["Positive", "Negative"]
+    assert [row["label"] for row in rows] == ["pos", "neg"]
     assert all(0.5 <= row["confidence"] <= 1 for row in rows)
     table = run_cli(runner, cli_main, "predict", "--model-dir", trained, input="loved it, superb\nawful, hated it\n")
     assert table.exit_code == 0 and "| Review | Prediction | Confidence |" in table.stdout
@@ -156,14 +156,14 @@ def test_real_imdb_archive(tiny_models, tmp_path, runner, cli_main):
     splits = read_imdb(IMDB_ARCHIVE, ["train", "test"])
     for split, reviews in splits.items():
         assert reviews.counts()["total"] == 25000
-        assert reviews.counts()["pos"] == reviews.counts()["neg"] == 12500
+        assert reviews.counts()["labels"] == {"neg": 12500, "pos": 12500}
         assert len(set(reviews.ids)) == 25000
     r = run_cli(runner, cli_main, "extract", "--data", IMDB_ARCHIVE, "--out", tmp_path / "c", "--limit", 200,
                 "--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], "--json")
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     for split in ("train", "test"):
-        assert (summary["splits"][split]["total"], summary["splits"][split]["pos"]) == (200, 100)
+        assert (summary["splits"][split]["total"], summary["splits"][split]["labels"]["pos"]) == (200, 100)
     with h5py.File(tmp_path / "c" / "train-00000-of-00001.h5") as f:
         assert f["features"].shape == (200, 32)
         assert f["ids"][0].decode() == splits["train"].ids[0]

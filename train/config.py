@@ -7,6 +7,8 @@ from ..data.errors import BadInput
 from ..data.options import as_list, at_least, between, finite
 
 LAYER_MIXES = ("concat", "mean", "learned")
+CHANNELS = ("bert", "lexical", "fused")
+VAL_FRACTION = 0.2  # validation rows carved from train when the cache has no validation split
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,7 +19,8 @@ class HeadConfig:
     patience: int = 2
     hidden: tuple[int, ...] = (256, 128, 64)
     dropout: tuple[float, ...] = (0.4, 0.3, 0.2)
-    val_fraction: float = 0.2
+    val_fraction: float | None = None  # share of train held out for validation; None: the cache's
+    # validation split when it has one, else 0.2 (VAL_FRACTION)
     seed: int = 0  # the head's initialisation and shuffling; ensembles use seed, seed + 1, ...
     split_seed: int = 0  # which training rows are held out for validation: the same for every head seed
     layers: str = "all"
@@ -25,6 +28,11 @@ class HeadConfig:
     layer_mix: str = "concat"
     standardize: bool = True  # False: the seed's head exactly, raw features in
     ensemble: int = 1  # heads with seeds seed, seed + 1, ...; their probabilities averaged
+    # What the model reads: the BERT features (the seed's recipe), the cached n-grams (a naive-Bayes
+    # weighted logistic regression), or both, fused with a weight chosen on validation.
+    channel: str = "bert"
+    lexical_l2: float = 1e-4  # the lexical model's L2 weight
+    min_df: int = 2  # n-grams in fewer training reviews are left out of the lexical model
 
     def __post_init__(self):
         # The Python API takes lists or the CLI's comma strings; keep tuples, so configs compare and hash.
@@ -45,7 +53,8 @@ class HeadConfig:
             raise BadInput("--hidden: layer sizes must be at least 1")
         if any(not 0 <= d < 1 for d in self.dropout):
             raise BadInput("--dropout: rates must be in [0, 1)")
-        between(self.val_fraction, 0, 1, "val_fraction")
+        if self.val_fraction is not None:
+            between(self.val_fraction, 0, 1, "val_fraction")
         if self.layer_mix not in LAYER_MIXES:
             raise BadInput(f"--layer-mix {self.layer_mix}: choose one of {', '.join(LAYER_MIXES)}")
         finite(self.lr, "lr")
@@ -55,6 +64,20 @@ class HeadConfig:
         at_least(self.epochs, 1, "epochs")
         at_least(self.patience, 1, "patience")
         at_least(self.ensemble, 1, "ensemble", " (1: a single head)")
+        if self.channel not in CHANNELS:
+            raise BadInput(f"--channel {self.channel}: choose one of {', '.join(CHANNELS)}")
+        finite(self.lexical_l2, "lexical_l2")
+        if self.lexical_l2 < 0:
+            raise BadInput(f"--lexical-l2 {self.lexical_l2}: must be 0 or more")
+        at_least(self.min_df, 1, "min_df")
+
+    @property
+    def uses_bert(self) -> bool:
+        return self.channel in ("bert", "fused")
+
+    @property
+    def uses_lexical(self) -> bool:
+        return self.channel in ("lexical", "fused")
 
     def with_pooling(self, stored: list[str]) -> "HeadConfig":
         """The config with its pooling made explicit: the cache's first when none was chosen."""
@@ -66,6 +89,9 @@ class HeadConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
+        if self.channel == "bert":  # lexical options mean nothing then; BERT-only configs keep their keys
+            for name in ("channel", "lexical_l2", "min_df"):
+                del d[name]
         d.update(hidden=list(self.hidden), dropout=list(self.dropout),
                  pooling=list(self.pooling) if self.pooling is not None else None)
         return d

@@ -38,8 +38,13 @@ class LayerMix(keras.layers.Layer):
 
 
 def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: float, layer_mix: str = "concat",
-               shape: tuple[int, int, int] | None = None, standardize=None, name: str = "head") -> keras.Model:
+               shape: tuple[int, int, int] | None = None, standardize=None, name: str = "head",
+               n_classes: int = 2) -> keras.Model:
     """shape = (poolings, layers, hidden size) of the input; needed unless layer_mix is 'concat'.
+
+    Two classes: the seed's head exactly, one sigmoid unit (the second class's probability) and
+    binary cross-entropy. More: the same hidden stack, a softmax over the classes and categorical
+    cross-entropy.
 
     standardize = (mean, variance) per feature, from the training rows: the model then scales its
     input to zero mean and unit variance itself, so evaluate, predict and the exported model apply
@@ -57,11 +62,14 @@ def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: floa
     for units, rate in zip(hidden, dropout):
         layers += [keras.layers.Dense(units), keras.layers.BatchNormalization(),
                    keras.layers.Activation("relu"), keras.layers.Dropout(rate)]
-    layers.append(keras.layers.Dense(1, activation="sigmoid", name="positive"))
+    binary = n_classes == 2
+    layers.append(keras.layers.Dense(1, activation="sigmoid", name="positive") if binary else
+                  keras.layers.Dense(n_classes, activation="softmax", name="probabilities"))
     model = keras.Sequential(layers, name=name)
     # Many small steps per call into TensorFlow: the head is tiny, so per-step Python overhead
     # would otherwise dominate an epoch. Results are the same step for step.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="binary_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
+                  loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=64)
     return model
 
@@ -72,8 +80,8 @@ def average_heads(heads: list[keras.Model], input_dim: int) -> keras.Model:
     features = keras.Input(shape=(input_dim,), name="features")
     # Left uncompiled: it is never trained as a whole, and a compiled one would save an optimizer
     # that loading then warns about.
-    return keras.Model(features, keras.layers.Average(name="positive")([h(features) for h in heads]),
-                       name="ensemble")
+    name = "positive" if heads[0].outputs[0].shape[-1] == 1 else "probabilities"
+    return keras.Model(features, keras.layers.Average(name=name)([h(features) for h in heads]), name="ensemble")
 
 
 def mix_weights(model: keras.Model) -> list[float] | None:

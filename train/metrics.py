@@ -1,4 +1,6 @@
-"""Binary classification metrics in numpy: what `evaluate` reports."""
+"""Classification metrics in numpy, for two classes or more: what training selects ensembles by and
+`evaluate` reports. A binary head outputs one column, the second class's probability; class_probabilities
+makes every head's output [n, classes]."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,29 +8,75 @@ import numpy as np
 EPSILON = 1e-7  # Keras clips probabilities the same way, so our loss equals model.evaluate's
 
 
-def binary_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
+def class_probabilities(output, n_classes: int) -> np.ndarray:
+    """float64 [n, classes] from a head's output ([n, 1] or [n] for a binary head)."""
+    out = np.asarray(output, np.float64)
+    if n_classes == 2 and (out.ndim == 1 or out.shape[-1] == 1):
+        p = out.reshape(-1)
+        return np.stack([1 - p, p], axis=1)
+    return out.reshape(len(out), n_classes)
+
+
+def predicted(probs: np.ndarray) -> np.ndarray:
+    """The class of each row: the most probable (for two classes: the second above 0.5)."""
+    return np.argmax(probs, axis=1)
+
+
+def accuracy_and_loss(labels, probs: np.ndarray) -> tuple[float | None, float | None]:
+    """Accuracy and cross-entropy (binary cross-entropy for two classes: the same number); None when empty."""
     y = np.asarray(labels).astype(np.int64).ravel()
-    p = np.asarray(probs, np.float64).ravel()
-    pred = (p > 0.5).astype(np.int64)
-    tp = int(((pred == 1) & (y == 1)).sum())
-    tn = int(((pred == 0) & (y == 0)).sum())
-    fp = int(((pred == 1) & (y == 0)).sum())
-    fn = int(((pred == 0) & (y == 1)).sum())
-    clipped = np.clip(p, EPSILON, 1 - EPSILON)
-    loss = float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))) if len(y) else None
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "n": int(len(y)), "accuracy": (tp + tn) / len(y) if len(y) else None, "loss": loss,
-        "precision": precision, "recall": recall, "f1": f1, "auc": roc_auc(y, p),
-        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+    if not len(y):
+        return None, None
+    picked = np.clip(probs[np.arange(len(y)), y], EPSILON, 1 - EPSILON)
+    return float(np.mean(predicted(probs) == y)), float(-np.mean(np.log(picked)))
+
+
+def classification_metrics(labels, probs: np.ndarray, classes) -> dict:
+    """Accuracy, loss, per-class precision/recall/F1/support, macro and weighted F1, the confusion
+    matrix with class names and ROC AUC (one-vs-rest macro for more than two classes).
+
+    Two classes also keep the keys binary runs have always had: precision, recall and F1 of the
+    second (positive) class, and confusion_matrix as tn/fp/fn/tp. Undefined figures are None.
+    """
+    classes = list(classes)
+    y = np.asarray(labels).astype(np.int64).ravel()
+    pred = predicted(probs)
+    accuracy, loss = accuracy_and_loss(y, probs)
+    matrix = np.zeros((len(classes), len(classes)), np.int64)
+    np.add.at(matrix, (y, pred), 1)
+    per_class = {}
+    for c, name in enumerate(classes):
+        tp, support, chosen = int(matrix[c, c]), int(matrix[c].sum()), int(matrix[:, c].sum())
+        precision = tp / chosen if chosen else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    present = [v for v in per_class.values() if v["support"]]
+    aucs = [roc_auc((y == c).astype(np.int64), probs[:, c]) for c in range(len(classes))]
+    result = {
+        "n": int(len(y)), "accuracy": accuracy, "loss": loss, "labels": classes,
+        "macro_f1": float(np.mean([v["f1"] for v in present])) if present else None,
+        "weighted_f1": float(sum(v["f1"] * v["support"] for v in present) / len(y)) if len(y) else None,
+        "per_class": per_class,
+        "confusion": {"labels": classes, "matrix": matrix.tolist()},
+        "auc": None,
     }
+    if len(classes) == 2:
+        positive = per_class[classes[1]]
+        result.update(precision=positive["precision"], recall=positive["recall"], f1=positive["f1"], auc=aucs[1],
+                      confusion_matrix={"tn": int(matrix[0, 0]), "fp": int(matrix[0, 1]), "fn": int(matrix[1, 0]),
+                                        "tp": int(matrix[1, 1])})
+    else:
+        defined = [a for a in aucs if a is not None]
+        result["auc"] = float(np.mean(defined)) if defined else None
+    return result
 
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
     """Area under the ROC curve as the Mann-Whitney statistic, ties counted half; None (undefined)
     when the labels hold one class only."""
+    y = np.asarray(y).astype(np.int64).ravel()
+    p = np.asarray(p, np.float64).ravel()
     n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
     if not n_pos or not n_neg:
         return None

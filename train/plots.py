@@ -10,30 +10,51 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def learning_curves(history: dict, path: Path) -> None:
-    """One head's curves, or every head's of an ensemble (history["members"]) on the same axes."""
-    members = history.get("members") or [history]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric, title in ((axes[0], "accuracy", "Accuracy"), (axes[1], "loss", "Loss (binary cross-entropy)")):
-        for i, h in enumerate(members):
-            epochs = list(range(1, len(h[metric]) + 1))
-            first = i == 0
-            ax.plot(epochs, h[metric], "o-", color="C0", alpha=1 if first else 0.4, label="train" if first else None)
-            ax.plot(epochs, h[f"val_{metric}"], "s-", color="C1", alpha=1 if first else 0.4,
-                    label="validation" if first else None)
-            if h.get("best_epoch"):
-                ax.axvline(h["best_epoch"], color="grey", linestyle="--", alpha=1 if first else 0.4,
-                           label=f"best epoch ({h['best_epoch']})" if len(members) == 1 else
-                           ("best epoch of each head" if first else None))
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+    """The head's curves (every head's of an ensemble, history["members"], on the same axes) per
+    epoch, and the lexical model's (history["lexical"]) per step, whichever the model has."""
+    head = history.get("members") or ([history] if "accuracy" in history else [])
+    lexical = history.get("lexical")
+    panels = (2 if head else 0) + (1 if lexical else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), squeeze=False)
+    axes = list(axes[0])
+    if head:
+        for ax, metric, title in ((axes.pop(0), "accuracy", "Head: accuracy"),
+                                  (axes.pop(0), "loss", "Head: loss (cross-entropy)")):
+            _head_panel(ax, head, metric, title)
+    if lexical:
+        ax = axes.pop(0)
+        steps = list(range(1, len(lexical["loss"]) + 1))
+        ax.plot(steps, lexical["loss"], color="C0", label="train loss")
+        if lexical["val_loss"]:
+            ax.plot(steps, lexical["val_loss"], color="C1", label="validation loss")
+            ax.plot(steps, lexical["val_accuracy"], color="C2", label="validation accuracy")
+            ax.axvline(lexical["best_step"], color="grey", linestyle="--", label=f"best step ({lexical['best_step']})")
+        ax.set_title("Lexical model (full-batch steps)")
+        ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle("Learning curves of the head" if len(members) == 1 else
-                 f"Learning curves of the {len(members)} heads of the ensemble")
+    fig.suptitle("Learning curves" + (f" of the {len(head)} heads of the ensemble" if len(head) > 1 else ""))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _head_panel(ax, members: list[dict], metric: str, title: str) -> None:
+    for i, h in enumerate(members):
+        epochs = list(range(1, len(h[metric]) + 1))
+        first = i == 0
+        ax.plot(epochs, h[metric], "o-", color="C0", alpha=1 if first else 0.4, label="train" if first else None)
+        ax.plot(epochs, h[f"val_{metric}"], "s-", color="C1", alpha=1 if first else 0.4,
+                label="validation" if first else None)
+        if h.get("best_epoch"):
+            ax.axvline(h["best_epoch"], color="grey", linestyle="--", alpha=1 if first else 0.4,
+                       label=f"best epoch ({h['best_epoch']})" if len(members) == 1 else
+                       ("best epoch of each head" if first else None))
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    ax.legend()
 
 
 def sweep_plot(rows: list[dict], swept: list[str], path: Path) -> None:
@@ -42,11 +63,11 @@ def sweep_plot(rows: list[dict], swept: list[str], path: Path) -> None:
     fig, axes = plt.subplots(1, len(swept), figsize=(4.2 * len(swept), 3.8), squeeze=False)
     best = max(rows, key=lambda r: r["val_accuracy"])
     for ax, name in zip(axes[0], swept):
-        labels = sorted({_label(r[name]) for r in rows}, key=_sort_key)
+        labels = sorted({_label(r.get(name)) for r in rows}, key=_sort_key)
         position = {label: i for i, label in enumerate(labels)}
-        xs = [position[_label(r[name])] for r in rows]
+        xs = [position[_label(r.get(name))] for r in rows]
         ax.scatter(xs, [100 * r["val_accuracy"] for r in rows], alpha=0.7, label="trial")
-        ax.scatter([position[_label(best[name])]], [100 * best["val_accuracy"]], marker="*", s=220,
+        ax.scatter([position[_label(best.get(name))]], [100 * best["val_accuracy"]], marker="*", s=220,
                    color="crimson", label="best")
         ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0)
         ax.set_xlabel(name)

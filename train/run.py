@@ -1,10 +1,13 @@
 """`train`: fit the head on a cache's train split and write a self-describing model dir.
 
-`train_model` is the one training routine: `train` calls it on a cache it has just read, and each
-sweep trial on the arrays its worker holds, so both record the same config.json.
+Validation rows are the cache's own validation split when it has one, else a seeded, stratified
+share of train (--val-fraction, default 0.2, --split-seed). `train_model` is the one training
+routine: `train` calls it on a cache it has just read, and each sweep trial on the arrays its
+worker holds, so both record the same config.json.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -14,13 +17,20 @@ from ..data.errors import BadInput
 from ..data.options import known
 from ..data.provenance import api_call, record
 from ..data.split import stratified_split
+from ..extract.cache.manifest import labels_of, read_manifest
 from ..extract.cache.read import read_split
-from ..extract.cache.manifest import read_manifest
-from .config import HeadConfig
+from ..extract.cache.shards import Ngrams
+from .config import VAL_FRACTION, HeadConfig
 from .fit import fit_model, refit_model
+from .fusion import bert_scores, fit_fusion
 from .head import mix_weights
 from .inputs import InputSpec, parse_layers, select
-from .model_dir import check_model_dir, write_model_dir
+from .lexical import LexicalConfig, fit_lexical
+from .metrics import accuracy_and_loss, class_probabilities
+from .model_dir import Predictor, check_model_dir, write_model_dir
+
+VALIDATION = "validation"
+REFITS = (False, True, "lexical")
 
 
 def input_spec(cfg: HeadConfig, manifest: dict) -> InputSpec:
@@ -29,58 +39,144 @@ def input_spec(cfg: HeadConfig, manifest: dict) -> InputSpec:
                      info["num_layers"], info["hidden_size"])
 
 
-def train_model(features: dict, labels: np.ndarray, manifest: dict, cache, cfg: HeadConfig, model_dir, *,
+def has_validation_split(manifest: dict) -> bool:
+    return bool(manifest.get("splits", {}).get(VALIDATION, {}).get("complete"))
+
+
+def read_training_splits(cache, poolings: list[str], lexical: bool = False):
+    """The train split and, when the cache has one, its validation split:
+    ((features, labels), (features, labels) or None, manifest). lexical: with the n-grams."""
+    features, labels, _, manifest = read_split(cache, "train", poolings=poolings, lexical=lexical)
+    validation = None
+    if has_validation_split(manifest):
+        val_features, val_labels, _, _ = read_split(cache, VALIDATION, poolings=poolings, lexical=lexical)
+        validation = (val_features, val_labels)
+    return (features, labels), validation, manifest
+
+
+def check_validation_choice(cfg: HeadConfig, manifest: dict, cache) -> HeadConfig:
+    """A cache's own validation split is used as it is: carving another from train is refused."""
+    if has_validation_split(manifest):
+        if cfg.val_fraction is not None:
+            raise BadInput(f"--val-fraction {cfg.val_fraction}: the cache {cache} has its own validation split, "
+                           "which train uses; drop --val-fraction (or extract without the validation split to "
+                           "carve one from train)")
+        return cfg
+    return cfg if cfg.val_fraction is not None else dataclasses.replace(cfg, val_fraction=VAL_FRACTION)
+
+
+def take(features: dict, rows) -> dict:
+    """The rows of cached features: every pooling's array, and the n-grams when there are any."""
+    return {k: (v.take(rows) if isinstance(v, Ngrams) else v[rows]) for k, v in features.items()}
+
+
+def join(a: dict, b: dict) -> dict:
+    """Two parts' features, one after the other."""
+    return {k: (Ngrams.concatenate([v, b[k]]) if isinstance(v, Ngrams) else np.concatenate([v, b[k]]))
+            for k, v in a.items()}
+
+
+def train_model(train_part, validation_part, manifest: dict, cache, cfg: HeadConfig, model_dir, *,
                 refit: bool = False, overwrite: bool = False, command: str = "", verbose: int = 0) -> dict:
-    """Split, fit (and refit), write the model dir. features: {pooling: [n, layers*hidden]} of the
-    train split. Returns the result that `train --json` prints."""
+    """Split (unless validation_part is given), fit (and refit), write the model dir.
+
+    train_part and validation_part are (features, labels): features {pooling: [n, layers*hidden]},
+    and "ngrams" when the channel reads them. Returns the result that `train --json` prints."""
+    classes = labels_of(manifest)
+    n_classes = len(classes)
     spec = input_spec(cfg, manifest)
-    x_all, y_all = select(features, spec), labels.astype(np.float32)
-    if len(np.unique(y_all)) < 2:
-        raise BadInput(f"{cache}: the train split has only one label; training needs both")
-    train_idx, val_idx = stratified_split(y_all, cfg.val_fraction, cfg.split_seed)
-    for part, idx in (("training", train_idx), ("validation", val_idx)):
-        if len(np.unique(y_all[idx])) < 2:
-            raise BadInput(f"--val-fraction {cfg.val_fraction}: leaves {len(idx)} {part} rows of "
-                           f"{len(y_all)}, too few to hold every label; choose a fraction that keeps each "
-                           "label on both sides, or extract more training rows")
+    dtype = np.float32 if n_classes == 2 else np.int32
+    features_all, y_all = train_part[0], train_part[1].astype(dtype)
+    if validation_part is None:
+        train_idx, val_idx = stratified_split(y_all, cfg.val_fraction, cfg.split_seed)
+        train_f, y, val_f, yv = take(features_all, train_idx), y_all[train_idx], take(features_all, val_idx), y_all[val_idx]
+        validation = {"from": "train", "fraction": cfg.val_fraction, "split_seed": cfg.split_seed}
+        for part, labels, needed in (("training", y, 2), ("validation", yv, 1)):
+            if len(np.unique(labels)) < min(needed, len(np.unique(y_all))):
+                raise BadInput(f"--val-fraction {cfg.val_fraction}: leaves {len(labels)} {part} rows of "
+                               f"{len(y_all)}, too few to train and validate on; choose a fraction that keeps "
+                               "rows of each label on both sides, or extract more training rows")
+    else:
+        train_f, y = features_all, y_all
+        val_f, yv = validation_part[0], validation_part[1].astype(dtype)
+        features_all, y_all = join(train_f, val_f), np.concatenate([y, yv])  # what --refit trains on
+        validation = {"from": "split", "split": VALIDATION}
+        if not len(yv):
+            raise BadInput(f"{cache}: the validation split is empty; extract it again with rows in it")
+    if len(np.unique(y)) < 2:
+        raise BadInput(f"{cache}: the train split has only one label ({classes[int(y[0])] if len(y) else 'none'}); "
+                       "training needs at least two")
     start = time.perf_counter()
-    model, history, summary = fit_model(x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx],
-                                        cfg, spec, verbose)
-    if not np.isfinite(summary["val_loss"]):
-        raise BadInput(f"--lr {cfg.lr}: training diverged (the validation loss is not a number); lower the "
-                       "learning rate (nothing was written)")
+    head = lexical = fusion = None
+    history, summary, lexical_summary = {}, {}, None
+    if cfg.uses_bert:
+        head, history, summary = fit_model(select(train_f, spec), y, select(val_f, spec), yv, cfg, spec, n_classes,
+                                           verbose)
+        if not np.isfinite(summary["val_loss"]):
+            raise BadInput(f"--lr {cfg.lr}: training diverged (the validation loss is not a number); lower the "
+                           "learning rate (nothing was written)")
+    if cfg.uses_lexical:
+        lexical_cfg = LexicalConfig(l2=cfg.lexical_l2, min_df=cfg.min_df)
+        lexical, lexical_history = fit_lexical(train_f["ngrams"], y, val_f["ngrams"], yv, n_classes, lexical_cfg,
+                                               verbose=verbose)
+        history["lexical"] = lexical_history
+        lexical_summary = {k: lexical_history[k] for k in ("best_step", "steps_run", "vocab", "seconds")}
+        lexical_summary["val_accuracy"] = lexical_history["val_accuracy"][lexical_history["best_step"] - 1]
+    if cfg.channel == "fused":
+        head_probs = class_probabilities(head.predict(select(val_f, spec), batch_size=1024, verbose=0), n_classes)
+        fusion = fit_fusion(bert_scores(head_probs), lexical.scores(val_f["ngrams"]), yv)
+        history["fusion"] = fusion
+    predictor = Predictor(classes, spec, cfg.channel, head, lexical, fusion)
+    val_accuracy, val_loss = accuracy_and_loss(yv, predictor.probabilities(val_f))  # the kept model's own
+    if refit not in REFITS:
+        raise BadInput(f"refit={refit!r}: use False, True (every part) or 'lexical' (the lexical model only)")
+    if refit == "lexical" and lexical is None:
+        raise BadInput("--refit-lexical: the model has no lexical part; train it with --channel lexical or fused")
     refit_result = None
     if refit:
         t0 = time.perf_counter()
-        model, history["refit"] = refit_model(x_all, y_all, cfg, spec, summary["best_epoch"], verbose)
-        refit_result = {"rows": int(len(y_all)), "epochs": summary["best_epoch"],
+        if head is not None and refit is True:
+            head, history["refit"] = refit_model(select(features_all, spec), y_all, cfg, spec, n_classes,
+                                                 summary["best_epoch"], verbose)
+        if lexical is not None:
+            lexical, history["lexical_refit"] = fit_lexical(features_all["ngrams"], y_all, None, None, n_classes,
+                                                            lexical_cfg, steps=lexical_summary["best_step"],
+                                                            verbose=verbose)
+        refit_result = {"rows": int(len(y_all)), "parts": "lexical" if refit == "lexical" else "all",
+                        "epochs": summary.get("best_epoch") if refit is True else None,
+                        "lexical_steps": lexical_summary["best_step"] if lexical_summary else None,
                         "seconds": round(time.perf_counter() - t0, 2)}
-    weights = mix_weights(model)  # of the model kept: the refit one when there is one
+    weights = mix_weights(head) if head is not None else None  # of the model kept: the refit one when there is one
     result = {
-        "best_epoch": summary["best_epoch"], "epochs_run": summary["epochs_run"],
-        "val_accuracy": summary["val_accuracy"], "val_loss": summary["val_loss"],
-        "train_size": int(len(train_idx)), "val_size": int(len(val_idx)),
+        "channel": cfg.channel, "best_epoch": summary.get("best_epoch"), "epochs_run": summary.get("epochs_run"),
+        "val_accuracy": val_accuracy, "val_loss": val_loss,
+        "train_size": int(len(y)), "val_size": int(len(yv)), "validation": validation, "labels": classes,
         "seconds": round(time.perf_counter() - start, 2),
-        "seconds_per_epoch": round(float(np.mean(summary["epoch_seconds"])), 3),
+        "seconds_per_epoch": round(float(np.mean(summary["epoch_seconds"])), 3) if summary else None,
         "layer_weights": {str(layer): w for layer, w in zip(spec.layers, weights)} if weights else None,
         "refit": refit_result,
         "ensemble": {"heads": cfg.ensemble, "seeds": [cfg.seed + i for i in range(cfg.ensemble)],
-                     "member_val_accuracy": summary["member_val_accuracy"]} if cfg.ensemble > 1 else None,
+                     "member_val_accuracy": summary["member_val_accuracy"]} if head is not None and cfg.ensemble > 1
+        else None,
+        "head_val_accuracy": summary.get("val_accuracy") if cfg.channel == "fused" else None,
+        "lexical": lexical_summary, "fusion": fusion,
     }
-    config = {"head": cfg.to_dict(), "input": spec.to_dict(), "result": result,
+    config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": fusion, "result": result,
               "cache": {"path": storage.absolute(cache), "manifest": manifest}, **record(command)}
-    write_model_dir(model_dir, model, config, history, overwrite)
+    write_model_dir(model_dir, head, lexical, config, history, overwrite)
     return {"model_dir": str(model_dir), **result}
 
 
 def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, command: str | None = None,
           verbose: int = 0, **head) -> dict:
-    """Train a head on the cache's train split (validation carved from it) and write model_dir.
+    """Train a head on the cache's train split and write model_dir.
 
     head: any HeadConfig option (lr, batch_size, epochs, patience, hidden, dropout, val_fraction,
-    seed, split_seed, layers, pooling, layer_mix, standardize, ensemble). refit: after early
-    stopping picks the epoch count on validation, train a fresh head on every training row for
-    that many epochs and keep it; its validation figures are those of the selection run.
+    seed, split_seed, layers, pooling, layer_mix, standardize, ensemble, channel, lexical_l2,
+    min_df). refit: after early stopping picks the epoch count on validation, train a fresh head on
+    every training row (validation ones included) for that many epochs and keep it; its validation
+    figures are those of the selection run. refit='lexical' refits the lexical model alone (its
+    learning curve on IMDB still rises at 20,000 rows where the head's is flat).
     """
     known(head, HeadConfig.fields(), "train")
     command = command or api_call("train", {"cache": str(cache), "model_dir": str(model_dir), **head})
@@ -88,7 +184,7 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     cfg.validate()
     check_model_dir(model_dir, overwrite)
     manifest = read_manifest(cache)
-    cfg = cfg.with_pooling(manifest["features"]["poolings"])
-    features, labels, _, manifest = read_split(cache, "train", poolings=list(cfg.pooling))
-    return train_model(features, labels, manifest, cache, cfg, model_dir, refit=refit, overwrite=overwrite,
-                       command=command, verbose=verbose)
+    cfg = check_validation_choice(cfg.with_pooling(manifest["features"]["poolings"]), manifest, cache)
+    train_part, validation_part, manifest = read_training_splits(cache, list(cfg.pooling), cfg.uses_lexical)
+    return train_model(train_part, validation_part, manifest, cache, cfg, model_dir, refit=refit,
+                       overwrite=overwrite, command=command, verbose=verbose)

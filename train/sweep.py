@@ -27,12 +27,14 @@ from ..data.folders import check_target, write_folder
 from ..data.options import at_least, known
 from ..data.progress import duration
 from ..data.provenance import api_call, record
+from ..data.runtime import import_tensorflow_quietly
 from ..extract.cache.manifest import read_manifest
 from .config import HeadConfig
 from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE
+from .run import check_validation_choice, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
-         "standardize", "ensemble")
+         "standardize", "ensemble", "channel", "lexical_l2", "min_df")
 FORMAT = "multilayer-bert-sentiment/sweep"
 MARKER = "sweep.json"
 _worker_state: dict = {}
@@ -66,29 +68,26 @@ def expand_grid(grid: dict[str, list], trials: int | None, seed: int) -> list[He
     return unique
 
 
-def _init_worker(cache: str, poolings: list[str], threads: int) -> None:
+def _init_worker(cache: str, poolings: list[str], lexical: bool, threads: int) -> None:
     # Ctrl-C reaches every process of the terminal's group: the main process alone stops the sweep.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import_tensorflow_quietly()
     import tensorflow as tf
-
-    from ..extract.cache.read import read_split
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    features, labels, _, manifest = read_split(cache, "train", poolings=poolings)
-    _worker_state.update(features=features, labels=labels, manifest=manifest, cache=cache)
+    train_part, validation_part, manifest = read_training_splits(cache, poolings, lexical)
+    _worker_state.update(train=train_part, validation=validation_part, manifest=manifest, cache=cache)
 
 
 def _run_trial(job) -> dict:
-    from .run import train_model
-
     cfg, out_dir, command = job
     s = _worker_state
     key = trial_key(cfg, s["manifest"]["fingerprint"])
-    result = train_model(s["features"], s["labels"], s["manifest"], s["cache"], cfg, Path(out_dir) / "trials" / key,
+    result = train_model(s["train"], s["validation"], s["manifest"], s["cache"], cfg, Path(out_dir) / "trials" / key,
                          overwrite=True, command=command)
     return {"key": key, **cfg.to_dict(), **{k: result[k] for k in ("best_epoch", "epochs_run", "val_accuracy",
-                                                                    "val_loss", "seconds")}}
+                                                                    "val_loss", "seconds", "fusion")}}
 
 
 def _read_done(path: Path) -> dict[str, dict]:
@@ -137,7 +136,7 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     configs = expand_grid(full, trials, full["seed"][0])
     for i, cfg in enumerate(configs):
         cfg.validate()
-        configs[i] = cfg.with_pooling(stored)
+        configs[i] = check_validation_choice(cfg.with_pooling(stored), manifest, cache)
     _open_out(out, cache)
     log = out / "trials.jsonl"
     done = _read_done(log)
@@ -152,24 +151,25 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     start = time.perf_counter()
     results = {k: v for k, v in done.items() if k in keys}
     if todo:
-        _run_all(todo, out, log, results, cache, poolings, workers, command, kept, len(configs), stream)
+        lexical = any(c.uses_lexical for c in configs)
+        _run_all(todo, out, log, results, cache, poolings, lexical, workers, command, kept, len(configs), stream)
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))
     best = rows[0]
     write_folder(out / "best", lambda tmp: shutil.copytree(out / "trials" / best["key"], tmp, dirs_exist_ok=True),
                  "--out", MODEL_KIND, CONFIG_FILE, MODEL_FORMAT, overwrite=True)
     _write_results(out, rows, full, cache, command)
     from .plots import sweep_plot
-    sweep_plot(rows, [n for n in SWEPT if len({json.dumps(r[n]) for r in rows}) > 1], out / "sweep.png")
+    sweep_plot(rows, [n for n in SWEPT if len({json.dumps(r.get(n)) for r in rows}) > 1], out / "sweep.png")
     return {"trials": len(rows), "ran": len(todo), "kept": kept, "best": best,
             "best_model_dir": str(out / "best"), "seconds": round(time.perf_counter() - start, 1)}
 
 
-def _run_all(todo, out, log, results, cache, poolings, workers, command, kept, total, stream) -> None:
+def _run_all(todo, out, log, results, cache, poolings, lexical, workers, command, kept, total, stream) -> None:
     """Run the trials in worker processes; each finished one is logged at once. On Ctrl-C the
     workers are stopped (queued trials never start) and the finished trials stay logged."""
     ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
     threads = max(1, (os.cpu_count() or 1) // workers)
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(cache, poolings, threads))
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(cache, poolings, lexical, threads))
     start, finished = time.perf_counter(), 0
     try:
         for row in pool.imap_unordered(_run_trial, [(c, str(out), command) for c in todo]):
@@ -192,7 +192,7 @@ def _run_all(todo, out, log, results, cache, poolings, workers, command, kept, t
 
 
 def _describe(row: dict) -> str:
-    return " ".join(f"{n}={_fmt(row[n])}" for n in SWEPT)
+    return " ".join(f"{n}={_fmt(row[n])}" for n in SWEPT if n in row)
 
 
 def _fmt(value) -> str:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ..digest import sha256_file
+from ..errors import BadInput
 from .imdb import read_imdb
 from .reviews import Reviews
 from .tabular import read_table
@@ -23,6 +24,17 @@ class TableOptions:
     text_field: str = "text"
     label_field: str = "label"
     split_ratio: float = 0.2
+    labels: tuple[str, ...] | None = None  # the classes in this order; None: sorted from the file
+
+    def fingerprint(self) -> dict:
+        """What the cache's fingerprint records; unset labels are left out, so caches made before
+        --labels existed keep their fingerprint."""
+        fields = dataclasses.asdict(self)
+        if self.labels is None:
+            del fields["labels"]
+        else:
+            fields["labels"] = list(self.labels)
+        return fields
 
 
 def is_table(source: str) -> bool:
@@ -39,7 +51,7 @@ def describe(source: str, table: TableOptions = TableOptions()) -> dict:
         return {"kind": "tfds", "name": "imdb_reviews"}
     path = Path(source).resolve()
     if is_table(source):
-        info = {"kind": path.suffix.lower().lstrip("."), **dataclasses.asdict(table)}
+        info = {"kind": path.suffix.lower().lstrip("."), **table.fingerprint()}
     else:
         info = {"kind": "imdb-folder" if path.is_dir() else "imdb-archive"}
     if path.is_file():
@@ -56,11 +68,15 @@ def location(source: str) -> str:
     return source if source == "tfds" else str(Path(source).resolve())
 
 
-def read_source(source: str, splits: list[str], seed: int = 0, limit: int | None = None,
+def read_source(source: str, splits: list[str] | None, seed: int = 0, limit: int | None = None,
                 table: TableOptions = TableOptions()) -> dict[str, Reviews]:
-    if source == "tfds":
-        return read_tfds(splits, seed=seed, limit=limit)
+    """{split: Reviews} for the splits asked for; None means every split the source has."""
     if is_table(source):
         return read_table(Path(source), splits, seed=seed, limit=limit, text_field=table.text_field,
-                          label_field=table.label_field, split_ratio=table.split_ratio)
+                          label_field=table.label_field, split_ratio=table.split_ratio, labels=table.labels)
+    if table.labels:
+        raise BadInput(f"--labels {','.join(table.labels)}: applies to CSV / JSONL files; IMDB's classes are "
+                       "neg and pos")
+    if source == "tfds":
+        return read_tfds(splits, seed=seed, limit=limit)
     return read_imdb(Path(source), splits, seed=seed, limit=limit)

@@ -9,6 +9,7 @@ from ..errors import BadInput
 from .reviews import Reviews, decode, seeded_order
 
 # aclImdb/<split>/<pos|neg>/<id>_<rating>.txt ; the prefix folder may be absent in an unpacked copy.
+IMDB_SPLITS = ("train", "test")
 MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+_\d+)\.txt$")
 
 
@@ -45,8 +46,10 @@ def _dir_entries(path: Path):
         yield file.relative_to(path).as_posix(), file.read_bytes
 
 
-def read_imdb(path: Path, splits: list[str], seed: int = 0, limit: int | None = None) -> dict[str, Reviews]:
+def read_imdb(path: Path, splits: list[str] | None, seed: int = 0, limit: int | None = None) -> dict[str, Reviews]:
+    """{split: Reviews} of train and/or test (None: both); labels are neg and pos."""
     path = Path(path)
+    splits = check_imdb_splits(splits, str(path))
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; pass --data tfds, an aclImdb_v1.tar.gz "
                        "archive or an unpacked aclImdb/ folder")
@@ -59,3 +62,12 @@ def read_imdb(path: Path, splits: list[str], seed: int = 0, limit: int | None = 
                            f"aclImdb/{split}/pos|neg/<id>_<rating>.txt reviews found")
         result[split] = seeded_order(ids, texts, labels, seed=seed, limit=limit, replaced=replaced)
     return result
+
+
+def check_imdb_splits(splits: list[str] | None, source: str) -> list[str]:
+    """IMDB has a train and a test split; validation rows are carved from train by `train`."""
+    for split in splits or ():
+        if split not in IMDB_SPLITS:
+            raise BadInput(f"--splits {','.join(splits)}: {source} has the splits train and test only (`train` "
+                           "holds out validation rows from train itself)")
+    return list(splits or IMDB_SPLITS)

@@ -1,8 +1,9 @@
 """Your own labelled reviews: a CSV file or JSON Lines, one review per row with text and label fields.
 
-Labels are 0/1 or neg/pos (also negative/positive, case-insensitive). A `split` field (train/test)
-assigns rows to splits; without one, a seeded, stratified `split_ratio` of the rows goes to test.
-Every error names the file and line.
+Labels are any names or integers, two classes or more (labels.py fixes the class list). A `split`
+field (train, validation (also dev, valid, val) or test) assigns rows to splits; rows without one
+are split by a seeded, stratified `split_ratio` into train and test. Every error names the file
+and line.
 """
 from __future__ import annotations
 
@@ -15,17 +16,12 @@ from pathlib import Path
 
 from ..errors import BadInput
 from ..split import stratified_split
+from .labels import class_list, label_name
 from .reviews import Reviews, seeded_order
 
-LABELS = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
-SPLITS = ("train", "test")
-
-
-def _label(value, where: str, field: str) -> int:
-    key = str(value).strip().lower()
-    if isinstance(value, bool) or key not in LABELS:
-        raise BadInput(f"{where}: field '{field}' is {value!r}; use 0/1 or neg/pos")
-    return LABELS[key]
+SPLITS = ("train", "validation", "test")
+SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
+               "dev": "validation", "test": "test"}
 
 
 def _rows_jsonl(path: Path, raw: bytes):
@@ -65,8 +61,10 @@ def _rows_csv(path: Path, raw: bytes):
         raise BadInput(f"{path}:{start}: malformed CSV ({e}); check the quotes of the row that starts on this line")
 
 
-def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None = None,
-               text_field: str = "text", label_field: str = "label", split_ratio: float = 0.2) -> dict[str, Reviews]:
+def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int | None = None,
+               text_field: str = "text", label_field: str = "label", split_ratio: float = 0.2,
+               labels: tuple[str, ...] | None = None) -> dict[str, Reviews]:
+    """{split: Reviews} for the splits asked for (None: every split the file has)."""
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: no such file; pass a .csv or .jsonl file with '{text_field}' and "
@@ -78,8 +76,8 @@ def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None =
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]  # Excel and Notepad start UTF-8 files with a byte-order mark
     rows = _rows_jsonl(path, raw) if path.suffix.lower() in (".jsonl", ".ndjson") else _rows_csv(path, raw)
-    by_split: dict[str, tuple[list, list, list, list]] = {}
-    unsplit = ([], [], [], [])
+    found = []  # (split or None, id, text, label name, was_replaced)
+    first_line = {}
     for number, row, was_replaced in rows:
         where = f"{path}:{number}"
         for field in (text_field, label_field):
@@ -89,17 +87,24 @@ def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None =
         text = row[text_field]
         if not isinstance(text, str):
             raise BadInput(f"{where}: field '{text_field}' must be a string, got {type(text).__name__}")
-        label = _label(row[label_field], where, label_field)
-        target = unsplit
+        label = label_name(row[label_field], where, label_field)
+        first_line.setdefault(label, where)
+        split = None
         if "split" in row and row["split"] not in (None, ""):
-            split = str(row["split"]).strip().lower()
-            if split not in SPLITS:
-                raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train or test")
-            target = by_split.setdefault(split, ([], [], [], []))
-        target[0].append(f"line-{number}")
-        target[1].append(text.replace("\x00", ""))
-        target[2].append(label)
-        target[3].append(was_replaced)
+            split = SPLIT_NAMES.get(str(row["split"]).strip().lower())
+            if split is None:
+                raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train, validation (or dev) or test")
+        found.append((split, f"line-{number}", text.replace("\x00", ""), label, was_replaced))
+    if not found:
+        raise BadInput(f"{path}: no rows; one review per row with '{text_field}' and '{label_field}' fields")
+    # One class list for the whole file, so every split's labels mean the same.
+    classes, index = class_list([row[3] for row in found], labels, first_line.get)
+    by_split: dict[str, tuple[list, list, list, list]] = {}
+    unsplit = ([], [], [], [])
+    for split, row_id, text, label, was_replaced in found:
+        target = unsplit if split is None else by_split.setdefault(split, ([], [], [], []))
+        for column, value in zip(target, (row_id, text, index[label], was_replaced)):
+            column.append(value)
     if unsplit[0]:
         if not 0 < split_ratio < 1:
             raise BadInput(f"--split-ratio {split_ratio}: must be between 0 and 1")
@@ -108,10 +113,10 @@ def read_table(path: Path, splits: list[str], seed: int = 0, limit: int | None =
             for column, values in zip(part, unsplit):
                 column.extend(values[j] for j in i)
     result = {}
-    for split in splits:
-        ids, texts, labels, replaced = by_split.get(split, ([], [], [], []))
+    for split in splits or [s for s in SPLITS if s in by_split]:
+        ids, texts, class_ids, replaced = by_split.get(split, ([], [], [], []))
         if not ids:
             raise BadInput(f"{path}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
-        result[split] = seeded_order(ids, texts, labels, seed=seed, limit=limit, replaced=sum(replaced))
+        result[split] = seeded_order(ids, texts, class_ids, seed=seed, limit=limit, replaced=sum(replaced),
+                                     classes=classes)
     return result
-

@@ -3,6 +3,7 @@ or an already prepared TFDS data directory."""
 from __future__ import annotations
 
 from ..errors import BadInput
+from .imdb import check_imdb_splits
 from .reviews import Reviews, decode, seeded_order
 
 
@@ -20,8 +21,9 @@ def _why(e: Exception, name: str, split: str) -> BadInput:
     return BadInput(f"{where} ({first})")
 
 
-def read_tfds(splits: list[str], seed: int = 0, limit: int | None = None,
+def read_tfds(splits: list[str] | None, seed: int = 0, limit: int | None = None,
               name: str = "imdb_reviews") -> dict[str, Reviews]:
+    splits = check_imdb_splits(splits, "tfds")
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:

@@ -59,3 +59,14 @@ def read_manifest(cache) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BadInput(f"{path}: not a manifest of this tool (field 'format'); extract again")
     return manifest
+
+
+def labels_of(manifest: dict) -> list[str]:
+    """The cache's class names, in class-index order; caches made before labels were recorded hold
+    IMDB's neg and pos."""
+    return list(manifest.get("labels") or ("neg", "pos"))
+
+
+def label_counts_of(counts: dict) -> dict[str, int]:
+    """A split's reviews per class from its manifest counts, old (pos, neg) or new (labels)."""
+    return dict(counts["labels"]) if "labels" in counts else {"neg": counts["neg"], "pos": counts["pos"]}

@@ -2,6 +2,7 @@
 checked against the manifest when it is read."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 
@@ -18,20 +19,49 @@ def feature_arrays(pooled: dict[str, np.ndarray], poolings) -> dict[str, np.ndar
     return {dataset_name(p, poolings[0]): pooled[p].reshape(len(pooled[p]), -1) for p in poolings}
 
 
+NGRAM_IDS, NGRAM_COUNTS = "ngram_ids", "ngram_counts"
+
+
+@dataclasses.dataclass
+class Ngrams:
+    """Reviews' n-gram ids as the cache stores them: every review's ids one after the other (ids),
+    and how many each review has (counts)."""
+    ids: np.ndarray  # int32 [total]
+    counts: np.ndarray  # int32 [reviews]
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def take(self, rows) -> "Ngrams":
+        """The reviews at `rows`, in that order, without a Python loop over reviews."""
+        rows = np.asarray(rows, np.int64)
+        starts = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])[:-1]
+        counts = self.counts[rows]
+        offsets = np.repeat(starts[rows] - (np.cumsum(counts, dtype=np.int64) - counts), counts)
+        return Ngrams(self.ids[np.arange(int(counts.sum()), dtype=np.int64) + offsets], counts)
+
+    @staticmethod
+    def concatenate(parts: list["Ngrams"]) -> "Ngrams":
+        return Ngrams(np.concatenate([p.ids for p in parts] or [np.zeros(0, np.int32)]),
+                      np.concatenate([p.counts for p in parts] or [np.zeros(0, np.int32)]))
+
+
 def write_shard(path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
-                attrs: dict) -> str:
+                attrs: dict, lexical=None) -> str:
     """Write one shard atomically. Returns its sha256.
 
     The HDF5 file is built in memory and written by storage.write_atomic: a full disk then surfaces
     as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
     """
-    data = shard_bytes(features, labels, ids, attrs)
+    data = shard_bytes(features, labels, ids, attrs, lexical)
     storage.write_atomic(path, data)
     return hashlib.sha256(data).hexdigest()
 
 
-def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str], attrs: dict) -> bytes:
-    """One shard as the bytes of an HDF5 file."""
+def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str], attrs: dict,
+                lexical=None) -> bytes:
+    """One shard as the bytes of an HDF5 file. lexical: (n-gram ids int32 [total], counts int32 [n]),
+    every review's ids one after the other."""
     buffer = io.BytesIO()
     with h5py.File(buffer, "w", track_order=True) as f:
         for name, values in features.items():
@@ -40,15 +70,19 @@ def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[s
         f.create_dataset("labels", data=labels.astype(np.int8), track_times=False)
         f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype("utf-8"),
                          track_times=False)
+        if lexical is not None:
+            f.create_dataset(NGRAM_IDS, data=np.asarray(lexical[0], np.int32), track_times=False)
+            f.create_dataset(NGRAM_COUNTS, data=np.asarray(lexical[1], np.int32), track_times=False)
         for key, value in attrs.items():
             f.attrs[key] = value
     return buffer.getvalue()
 
 
-def read_shard(cache, shard: dict, manifest: dict, names: list[str]):
+def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bool = False):
     """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
 
-    Returns ({dataset: array}, labels, ids). Any problem is a BadInput naming the shard.
+    Returns ({dataset: array}, labels, ids); with lexical, the dict also holds the n-gram ids and
+    counts. Any problem is a BadInput naming the shard.
     """
     path = storage.join(cache, shard["file"])
     rebuild = "run the same extract command again to rebuild it"
@@ -63,13 +97,16 @@ def read_shard(cache, shard: dict, manifest: dict, names: list[str]):
         with h5py.File(io.BytesIO(data), "r") as f:
             if f.attrs.get("fingerprint") != manifest["fingerprint"]:
                 raise BadInput(f"{path}: shard was made with other settings than this cache's manifest; {rebuild}")
-            arrays = {name: f[name][...] for name in names}
+            arrays = {name: f[name][...] for name in names + ([NGRAM_IDS, NGRAM_COUNTS] if lexical else [])}
             labels = f["labels"][...]
             ids = [s.decode("utf-8") if isinstance(s, bytes) else s for s in f["ids"][...]]
     except (OSError, KeyError) as e:
         raise BadInput(f"{path}: unreadable shard ({str(e).splitlines()[0]}); {rebuild}")
     dim = manifest["features"]["dim"]
-    for name, values in arrays.items():
+    if lexical and (len(arrays[NGRAM_COUNTS]) != shard["count"] or arrays[NGRAM_COUNTS].sum() != len(arrays[NGRAM_IDS])):
+        raise BadInput(f"{path}: its n-gram ids do not add up to {shard['count']} reviews; {rebuild}")
+    for name in names:
+        values = arrays[name]
         if values.shape != (shard["count"], dim):
             raise BadInput(f"{path}: dataset '{name}' has shape {values.shape}, the manifest says "
                            f"({shard['count']}, {dim}); {rebuild}")

@@ -7,6 +7,7 @@ from ...data.errors import BadInput
 
 POOLINGS = ("mean", "max", "cls")
 TRUNCATIONS = ("head", "tail", "head+tail")
+MAX_NGRAMS = 5
 HEAD_TOKENS_MAX = 128  # head+tail: Sun et al. (2019) keep the first 128 of 510 tokens, the rest from the end
 
 
@@ -21,6 +22,8 @@ class FeatureSettings:
     # before this field existed kept min(128, budget) and say so through `legacy_head`.
     head_tokens: int | None = None
     legacy_head: bool = False
+    # The lexical channel: each review's hashed word n-grams of 1..ngrams tokens (0: none).
+    ngrams: int = 0
 
     def validate(self, max_positions: int | None = None) -> None:
         if self.seq_len < 3:
@@ -39,6 +42,9 @@ class FeatureSettings:
             raise BadInput(f"--stride {self.stride}: only applies with --windows; add --windows or drop --stride")
         if self.windows and self.window_stride() < 1:
             raise BadInput(f"--stride {self.stride}: must be at least 1")
+        if not 0 <= self.ngrams <= MAX_NGRAMS:
+            raise BadInput(f"--ngrams {self.ngrams}: use 0 (no lexical channel) to {MAX_NGRAMS}; 3 (uni-, bi- and "
+                           "trigrams) is what n-gram sentiment models use")
         if self.windows and self.truncation != "head":
             raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
 
@@ -63,10 +69,13 @@ class FeatureSettings:
              "stride": self.window_stride() if self.windows else self.stride, "poolings": list(self.poolings)}
         if self.truncation == "head+tail" and not self.legacy_head:
             d["head_tokens"] = self.head_share()
+        if self.ngrams:  # only when on: caches made before the lexical channel keep their fingerprint
+            d["ngrams"] = self.ngrams
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "FeatureSettings":
         legacy = d["truncation"] == "head+tail" and "head_tokens" not in d
         return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"], stride=d.get("stride"),
-                   poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy)
+                   poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy,
+                   ngrams=d.get("ngrams", 0))

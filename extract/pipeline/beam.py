@@ -25,6 +25,7 @@ from ..cache.manifest import shard_name
 from ..cache.shards import feature_arrays, shard_bytes
 from ..encoders import handles
 from ..features.featurizer import Featurizer
+from ..features.lexical import lexical_features
 from ..features.settings import FeatureSettings
 from .plan import shard_attrs
 
@@ -54,9 +55,15 @@ class EncodeBatch:
                                      FeatureSettings.from_dict(self.settings), batch_size=self.batch_size)
 
     def process(self, batch):
-        pooled = self.featurizer.features([row[3] for row in batch])
+        texts = [row[3] for row in batch]
+        pooled = self.featurizer.features(texts)
+        ngrams = self.featurizer.settings.ngrams
+        if ngrams:
+            ids, counts = lexical_features(texts, ngrams)
+            per_review = np.split(ids, np.cumsum(counts)[:-1])
         for j, (key, position, review_id, _, label) in enumerate(batch):
-            yield key, (position, review_id, label, {p: v[j] for p, v in pooled.items()})
+            yield key, (position, review_id, label, {p: v[j] for p, v in pooled.items()},
+                        per_review[j] if ngrams else None)
 
 
 def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
@@ -64,8 +71,11 @@ def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
     (split, index, count), rows = element
     rows = sorted(rows, key=lambda row: row[0])
     pooled = {p: np.stack([row[3][p] for row in rows]) for p in poolings}
+    lexical = None
+    if rows and rows[0][4] is not None:
+        lexical = (np.concatenate([row[4] for row in rows]), np.array([len(row[4]) for row in rows], np.int32))
     data = shard_bytes(feature_arrays(pooled, poolings), np.array([row[2] for row in rows], np.int8),
-                       [row[1] for row in rows], shard_attrs(split, index, count, fingerprint))
+                       [row[1] for row in rows], shard_attrs(split, index, count, fingerprint), lexical)
     name = shard_name(split, index, count)
     # A retried or speculative bundle may write the same shard at once elsewhere: unique temporary names.
     storage.write_atomic(storage.join(out, name), data, tag=uuid.uuid4().hex)

@@ -26,7 +26,7 @@ from .plan import SplitPlan, plan_split, shard_attrs
 
 ORDER_SEED = 0
 LOCK = ".lock"
-SPLITS = ("train", "test")
+SPLITS = ("train", "validation", "test")
 RUNNERS = ("local", "beam")
 
 
@@ -117,27 +117,33 @@ def _remove_cache_files(out: str, manifest: dict) -> None:
 
 
 def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: str = handles.DEFAULT_PREPROCESSOR,
-            splits=SPLITS, seq_len: int = FeatureSettings.seq_len, truncation: str = FeatureSettings.truncation,
-            windows: bool = FeatureSettings.windows, stride: int | None = FeatureSettings.stride,
-            pooling=FeatureSettings.poolings, batch_size: int = 32, limit: int | None = None,
+            splits=None, labels=None, seq_len: int = FeatureSettings.seq_len,
+            truncation: str = FeatureSettings.truncation, windows: bool = FeatureSettings.windows,
+            stride: int | None = FeatureSettings.stride, pooling=FeatureSettings.poolings,
+            ngrams: int = FeatureSettings.ngrams, batch_size: int = 32, limit: int | None = None,
             shard_size: int = 4000, text_field: str = TableOptions.text_field,
             label_field: str = TableOptions.label_field, split_ratio: float = TableOptions.split_ratio,
             runner: str = "local", beam_option=(), overwrite: bool = False, command: str | None = None) -> dict:
     """Run the frozen encoder once over `data` and write pooled per-layer features to the cache `out`.
 
     data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, or a .csv / .jsonl
-    file. Returns the summary `mlbert extract --json` prints.
+    file. splits: None for every split the data has. labels: a CSV/JSONL file's classes in this
+    order (default: sorted). ngrams: also cache each review's hashed word n-grams of 1..ngrams
+    tokens, the lexical channel that `train --channel lexical|fused` reads (0: none). Returns the
+    summary `mlbert extract --json` prints.
     """
     command = command or api_call("extract", {"data": data, "out": out})
     out = str(out)
-    splits = as_list(splits, str, "splits")
-    if not splits:
-        raise BadInput("--splits: name at least one split, e.g. train,test")
-    for split in splits:
-        if split not in SPLITS:
-            raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use train and/or test")
+    if splits is not None:
+        splits = as_list(splits, str, "splits")
+        if not splits:
+            raise BadInput("--splits: name at least one split, e.g. train,test (or leave it out: every split)")
+        for split in splits:
+            if split not in SPLITS:
+                raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use {', '.join(SPLITS)}")
+    labels = as_list(labels, str, "labels") or None
     settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
-                               poolings=as_list(pooling, str, "pooling"))
+                               poolings=as_list(pooling, str, "pooling"), ngrams=ngrams)
     settings.validate()
     if limit is not None:
         at_least(limit, 1, "limit")
@@ -145,14 +151,15 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
     at_least(shard_size, 1, "shard_size")
     if runner not in RUNNERS:
         raise BadInput(f"--runner {runner}: choose one of {', '.join(RUNNERS)}")
-    table = TableOptions(text_field, label_field, split_ratio)
+    table = TableOptions(text_field, label_field, split_ratio, labels)
     source = describe(data, table)
     fields = {
         "encoder": handles.identity(encoder), "preprocessor": handles.identity(preprocessor),
         "settings": settings.to_dict(), "data": source, "limit": limit, "order_seed": ORDER_SEED,
         "shard_size": shard_size,
     }
-    reviews = read_source(data, list(splits), seed=ORDER_SEED, limit=limit, table=table)
+    reviews = read_source(data, list(splits) if splits else None, seed=ORDER_SEED, limit=limit, table=table)
+    splits = list(reviews)
     if not storage.is_url(out) and os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out {out}: is a file, not a folder; choose a folder for the cache")
     created = not storage.is_url(out) and not os.path.exists(out)
@@ -165,7 +172,7 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
                source_path=location(data))
     try:
         with cache_lock(out):
-            return _extract_locked(out, fields, overwrite, reviews, list(splits), **run)
+            return _extract_locked(out, fields, overwrite, reviews, splits, **run)
     except BadInput:
         if not storage.is_url(out) and not _entries(out):  # leave no trace of a run that wrote nothing
             if created:
@@ -210,7 +217,8 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
             "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
             "datasets": {p: cache_manifest.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
         },
-        "data": {**fields["data"], "path": source_path}, "splits": {}, "created": now(),
+        "data": {**fields["data"], "path": source_path}, "labels": list(reviews[splits[0]].classes),
+        "splits": {}, "created": now(),
     }
     manifest.update(versions=versions(), command=command, machine={**machine(), "device": device})
     plans = plans or [plan_split(out, split, reviews[split], manifest, shard_size) for split in splits]
@@ -266,16 +274,20 @@ def _summary(out, manifest, plans, device, runner) -> dict:
     splits = {}
     for plan in plans:
         encoded = sum(plan.bounds(i)[1] - plan.bounds(i)[0] for i in plan.todo)
+        counts = plan.entry["counts"]
         splits[plan.split] = {
-            **plan.entry["counts"], "shards": plan.count, "seconds": round(plan.seconds, 2),
+            "total": counts["total"], "labels": cache_manifest.label_counts_of(counts),
+            "replaced_utf8": counts.get("replaced_utf8", 0), "empty": counts.get("empty", 0),
+            "shards": plan.count, "seconds": round(plan.seconds, 2),
             "reviews_per_s": round(encoded / plan.seconds, 2) if encoded and plan.seconds > 0 else None,
             "skipped": not plan.todo}
     return {"cache": out, "device": device, "dim": manifest["features"]["dim"], "runner": runner,
-            "splits": splits}
+            "labels": cache_manifest.labels_of(manifest), "splits": splits}
 
 
 def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest, interrupted) -> None:
     from ..cache.shards import feature_arrays, write_shard
+    from ..features.lexical import lexical_features
 
     if not plan.todo:
         return
@@ -294,10 +306,12 @@ def _encode_split_locally(out, plan: SplitPlan, reviews, featurizer, manifest, i
             progress.update(hi)
             continue
         pooled = featurizer.features(reviews.texts[lo:hi], progress=lambda frac: report(lo + frac * (hi - lo)))
+        ngrams = featurizer.settings.ngrams
+        lexical = lexical_features(reviews.texts[lo:hi], ngrams) if ngrams else None
         name = cache_manifest.shard_name(plan.split, i, plan.count)
         digest = write_shard(storage.join(out, name), feature_arrays(pooled, featurizer.settings.poolings),
                              reviews.labels[lo:hi], reviews.ids[lo:hi],
-                             shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]))
+                             shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]), lexical)
         plan.entry["shards"].append({"file": name, "count": hi - lo, "sha256": digest})
         cache_manifest.write_manifest(out, manifest)
         progress.update(hi)

@@ -1,0 +1,142 @@
+"""The lexical channel: n-grams cached once by extract, a naive-Bayes weighted logistic regression on
+them, and the fused model, through train, evaluate, predict, sweep and export."""
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from test_bad_input import assert_clean_error
+
+
+def _models(tiny_models):
+    return ["--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"]]
+
+
+@pytest.fixture(scope="module")
+def lexical_cache(tmp_path_factory, tiny_models, tiny_archive, runner, cli_main):
+    out = tmp_path_factory.mktemp("lexical") / "cache"
+    r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--seq-len", 32, "--ngrams", 3,
+                "--pooling", "mean,max", *_models(tiny_models))
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_extract_caches_the_ngrams_once(lexical_cache, tiny_archive, runner, cli_main):
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.cache.read import read_split
+    from mlbert.extract.features.lexical import lexical_features
+
+    manifest = json.loads((lexical_cache / "manifest.json").read_text())
+    assert manifest["features"]["ngrams"] == 3 and manifest["fingerprint_fields"]["settings"]["ngrams"] == 3
+    with h5py.File(lexical_cache / "test-00000-of-00001.h5") as f:
+        assert f["ngram_ids"].dtype == np.int32 and f["ngram_counts"].shape == (200,)
+    features, _, ids, _ = read_split(lexical_cache, "test", lexical=True)
+    texts = dict(zip(*(lambda r: (r.ids, r.texts))(read_imdb(tiny_archive, ["test"])["test"])))
+    again_ids, again_counts = lexical_features([texts[i] for i in ids[:7]], 3)
+    sub = features["ngrams"].take(range(7))
+    np.testing.assert_array_equal(sub.counts, again_counts)
+    np.testing.assert_array_equal(sub.ids, again_ids)
+    assert run_cli(runner, cli_main, "check-cache", lexical_cache).exit_code == 0
+
+
+def test_lexical_model_alone_needs_no_encoder_and_learns(lexical_cache, runner, cli_main, tmp_path):
+    r = run_cli(runner, cli_main, "train", "--cache", lexical_cache, "--model-dir", tmp_path / "m", "--channel",
+                "lexical", "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    assert result["best_epoch"] is None and result["lexical"]["vocab"] > 10
+    assert not (tmp_path / "m" / "model.keras").exists() and (tmp_path / "m" / "lexical.npz").exists()
+    r = run_cli(runner, cli_main, "evaluate", "--cache", lexical_cache, "--model-dir", tmp_path / "m", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["accuracy"] >= 0.8, r.output
+    r = run_cli(runner, cli_main, "predict", "--model-dir", tmp_path / "m", "--json",
+                "great wonderful excellent loved", "terrible awful boring hated")
+    assert [row["label"] for row in json.loads(r.stdout)] == ["pos", "neg"]
+
+
+def test_fused_model_agrees_across_evaluate_predict_and_export(lexical_cache, tiny_archive, runner, cli_main,
+                                                               tmp_path):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    import mlbert
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.cache.read import read_split
+    from mlbert.train.model_dir import load_predictor
+
+    model = tmp_path / "m"
+    r = run_cli(runner, cli_main, "train", "--cache", lexical_cache, "--model-dir", model, "--channel", "fused",
+                "--epochs", 3, "--lr", 3e-3, "--batch-size", 16, "--ensemble", 2, "--refit", "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    assert 0 <= result["fusion"]["weight"] <= 1 and result["fusion"]["temperature"] > 0
+    assert result["refit"]["rows"] == 202 and result["refit"]["lexical_steps"] == result["lexical"]["best_step"]
+    # The two-stage path (cached features) ...
+    predictor, _ = load_predictor(model)
+    features, labels, ids, _ = read_split(lexical_cache, "test", poolings=["mean"], lexical=True)
+    cached = predictor.probabilities(features)
+    r = run_cli(runner, cli_main, "evaluate", "--cache", lexical_cache, "--model-dir", model, "--json")
+    assert json.loads(r.stdout)["accuracy"] == pytest.approx(np.mean(cached.argmax(1) == labels))
+    # ... equals new texts through load().predict and through the exported SavedModel.
+    texts = dict(zip(*(lambda x: (x.ids, x.texts))(read_imdb(tiny_archive, ["test"])["test"])))
+    sample = [texts[i] for i in ids[:12]]
+    clf = mlbert.load(model)
+    np.testing.assert_allclose(clf.probabilities(sample), cached[:12], atol=1e-5)
+    assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
+    served = tf.saved_model.load(str(tmp_path / "s")).signatures["serving_default"](text=tf.constant(sample))
+    np.testing.assert_allclose(served["probabilities"].numpy(), cached[:12], atol=1e-5)
+    np.testing.assert_allclose(served["positive_probability"].numpy(), cached[:12, 1], atol=1e-5)
+
+
+def test_a_cache_without_ngrams_is_a_clear_error_for_lexical_and_fused(extracted, runner, cli_main, tmp_path):
+    for channel in ("lexical", "fused"):
+        r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / channel, "--channel",
+                    channel)
+        assert_clean_error(r, "no lexical channel", "--ngrams 3")
+        assert not (tmp_path / channel).exists()
+
+
+def test_sweep_compares_the_channels(lexical_cache, runner, cli_main, tmp_path):
+    r = run_cli(runner, cli_main, "sweep", "--cache", lexical_cache, "--out", tmp_path / "s", "--channel",
+                "bert,lexical,fused", "--epochs", 2, "--hidden", "8", "--dropout", "0.1", "--workers", 1,
+                "--evaluate-best", "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    rows = json.loads((tmp_path / "s" / "results.json").read_text())["trials"]
+    assert sorted(row.get("channel", "bert") for row in rows) == ["bert", "fused", "lexical"]
+    assert summary["test"]["n"] == 200
+
+
+def test_three_classes_fused(tmp_path, tiny_models, runner, cli_main):
+    from test_labels import _three_class_rows, _write_jsonl
+
+    data = _write_jsonl(tmp_path / "three.jsonl", _three_class_rows())
+    r = run_cli(runner, cli_main, "extract", "--data", data, "--out", tmp_path / "c", "--seq-len", 32, "--ngrams", 2,
+                *_models(tiny_models))
+    assert r.exit_code == 0, r.output
+    r = run_cli(runner, cli_main, "train", "--cache", tmp_path / "c", "--model-dir", tmp_path / "m", "--channel",
+                "fused", "--epochs", 3, "--json")
+    assert r.exit_code == 0, r.output
+    r = run_cli(runner, cli_main, "evaluate", "--cache", tmp_path / "c", "--model-dir", tmp_path / "m", "--json")
+    m = json.loads(r.stdout)
+    assert m["labels"] == ["negative", "neutral", "positive"] and m["accuracy"] > 0.5
+
+
+def test_naive_bayes_ratios_and_scores_by_hand():
+    from mlbert.extract.cache.shards import Ngrams
+    from mlbert.train.lexical import LexicalModel, columns, nb_ratios
+
+    vocab = np.array([3, 7, 9], np.int32)
+    docs = Ngrams(np.array([3, 7, 7, 9, 3, 9], np.int32), np.array([2, 2, 2], np.int32))
+    cols, known = columns(vocab, docs.ids)
+    rows = np.repeat(np.arange(3), docs.counts)
+    y = np.array([1, 0, 1])
+    ratios = nb_ratios(cols[known], rows[known], y, 2, 3)[:, 0]
+    p, q = np.array([1 + 2, 1 + 1, 1 + 1]), np.array([1 + 0, 1 + 1, 1 + 1])  # counts per id in pos / neg docs
+    np.testing.assert_allclose(ratios, np.log(p / p.sum()) - np.log(q / q.sum()), rtol=1e-6)
+    model = LexicalModel(vocab, np.array([[1.0], [2.0], [4.0]], np.float32), np.array([0.5], np.float32))
+    unknown = Ngrams(np.array([3, 8, 9], np.int32), np.array([3], np.int32))  # 8 is not in the vocabulary
+    np.testing.assert_allclose(model.scores(unknown), [[0.5 + 1 + 4]])
