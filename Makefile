@@ -16,7 +16,7 @@ TRAIN_FLAGS ?=
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,beam]'
+	$(PY) -m pip install --quiet -e '.[test,beam,fast]'
 	# For tests/test_package.py, offline: Hugging Face evaluate's wheel (the package our name must not break).
 	$(PY) -m pip download --quiet --no-deps --dest $(VENV)/wheels evaluate==0.4.6
 	touch $@

@@ -175,6 +175,11 @@ def main() -> int:
 @click.option("--ngrams", default=default("ngrams"), show_default=True, type=int,
               help="Also cache each review's hashed word n-grams of 1..N tokens (the lexical channel, for "
                    "train --channel lexical|fused); 0: none, 3: uni-, bi- and trigrams.")
+@click.option("--precision", default=default("precision"), show_default=True,
+              type=click.Choice(["fp32", "bf16", "int8"]),
+              help="The encoder call's arithmetic: fp32 in TensorFlow; bf16 or int8 in OpenVINO (pip install "
+                   "'multilayer-bert-sentiment[fast]'), int8 quantised once on the data's first reviews. "
+                   "See docs/precision.md for speed and accuracy.")
 @click.option("--batch-size", default=default("batch_size"), show_default=True, type=int,
               help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "
                    "sequences when shorter, fewer when longer).")
@@ -191,7 +196,8 @@ def main() -> int:
 @friendly
 def extract(as_json, command_line, **options):
     summary = api_extract(command=command_line, **options)
-    lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']}"]
+    lines = [f"cache {summary['cache']}: {summary['dim']}-d features on {summary['device']} "
+             f"({summary['precision']}, {summary['runtime']})"]
     for split, s in summary["splits"].items():
         speed = "already complete, kept" if s["skipped"] else f"{s['seconds']:.1f} s, {s['reviews_per_s']} reviews/s"
         lines.append(f"  {split}: {s['total']} reviews ({per_class(s['labels'])}) in {s['shards']} shards; {speed}")
@@ -462,7 +468,8 @@ def check_cache(cache, command_line, as_json=False):
 def export(as_json, command_line, **options):
     r = api_export(command=command_line, **options)
     emit(r, as_json, f"wrote {r['serving_model']}: signature serving_default, input 'text' (string [batch]), "
-                     f"outputs {', '.join(repr(o) for o in r['outputs'])}; classes {', '.join(r['labels'])}")
+                     f"outputs {', '.join(repr(o) for o in r['outputs'])}; classes {', '.join(r['labels'])}"
+                     + (f"\nnote: {r['note']}" if r.get("note") else ""))
 
 
 @cli.command("import-encoder", help="Import a Hugging Face BERT checkpoint folder as TF Hub-style "

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.errors import BadInput
-from ..extract.encoders import handles
+from ..extract.cache import encoder_ir
+from ..extract.encoders import handles, runtime
 from ..extract.features.featurizer import Featurizer
 from ..extract.features.settings import FeatureSettings
 from ..extract.cache.shards import Ngrams
@@ -33,12 +34,27 @@ def check_models_unchanged(manifest: dict) -> None:
                            "ones the head learned from; restore that encoder, or extract and train again")
 
 
-def load_models(manifest: dict):
-    """(preprocessor, encoder) a model was trained with, after checking they are unchanged."""
+def load_tensorflow_models(manifest: dict):
+    """(preprocessor, encoder) SavedModels a model was trained with, after checking they are unchanged."""
     check_models_unchanged(manifest)
     info = manifest["features"]
     return (handles.load(info["preprocessor"], "preprocessor recorded in the model dir", "preprocessor"),
             handles.load(info["encoder"], "encoder recorded in the model dir", "encoder"))
+
+
+def load_models(manifest: dict, model_dir):
+    """(preprocessor, encoder) at the precision of the model's training cache: bf16 in OpenVINO from
+    the same SavedModel, int8 from the model dir's own copy of the quantised encoder."""
+    precision = manifest["features"].get("precision", "fp32")
+    if precision == "fp32":
+        return load_tensorflow_models(manifest)
+    check_models_unchanged(manifest)
+    info = manifest["features"]
+    preprocessor = handles.load(info["preprocessor"], "preprocessor recorded in the model dir", "preprocessor")
+    if precision == "bf16":
+        return preprocessor, runtime.openvino_encoder(info["encoder"], "bf16")
+    encoder_ir.check(model_dir, manifest)
+    return preprocessor, runtime.int8_encoder(model_dir)
 
 
 class Classifier:
@@ -54,7 +70,7 @@ class Classifier:
         self.settings = FeatureSettings.from_dict(manifest["features"])
         self.featurizer = None
         if self.predictor.head is not None:  # a lexical model needs no encoder
-            preprocessor, encoder = load_models(manifest)
+            preprocessor, encoder = load_models(manifest, model_dir)
             self.featurizer = Featurizer(preprocessor, encoder, self.settings, batch_size=batch_size)
 
     def features(self, texts: list[str]) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 from ..data.errors import BadInput
 from ..data.folders import check_target, write_folder
 from ..data.provenance import api_call, record
-from ..extract.cache.manifest import labels_of, read_manifest
+from ..extract.cache.manifest import differences, labels_of, read_manifest
 from ..extract.cache.read import read_split
 from ..train.metrics import classification_metrics
 from ..train.model_dir import load_predictor, model_labels
@@ -23,7 +23,7 @@ FEATURE_KEYS = ("encoder", "preprocessor", "settings")
 
 def _check_same_features(trained: dict, cache, manifest: dict) -> None:
     old, new = trained["fingerprint_fields"], manifest["fingerprint_fields"]
-    differ = [k for k in FEATURE_KEYS if old.get(k) != new.get(k)]
+    differ = differences({k: old.get(k) for k in FEATURE_KEYS}, {k: new.get(k) for k in FEATURE_KEYS})
     if differ:
         raise BadInput(f"--cache {cache}: its features were made differently from the model's training cache "
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")

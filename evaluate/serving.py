@@ -6,6 +6,10 @@ functions: extract/features/featurizer.py `text_features`) and the trained head,
 `serving_default` signature takes `text` (string [batch]) and returns `probabilities` (float32
 [batch, classes]) and `label` (string [batch], the most probable class); a two-class model also
 returns `positive_probability` (float32 [batch], the second class's). Ready for TF Serving.
+
+The encoder in it is always the fp32 TensorFlow SavedModel: TF Serving runs no OpenVINO model. A
+head trained on bf16 or int8 features then sees fp32 features, close to but not exactly the ones it
+learned from (docs/precision.md measures how close); the export says so in `encoder_precision`.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings
 from ..train.fusion import EPS
 from ..train.model_dir import Predictor, load_predictor
-from .classifier import load_models
+from .classifier import load_tensorflow_models
 
 FORMAT = "multilayer-bert-sentiment/export"
 MARKER = "assets.extra/export.json"
@@ -101,7 +105,7 @@ def export(model_dir, out, *, overwrite: bool = False, command: str | None = Non
     check_target(out, **target)
     predictor, config = load_predictor(model_dir)
     manifest = config["cache"]["manifest"]
-    preprocessor, encoder = load_models(manifest) if predictor.head is not None else (None, None)
+    preprocessor, encoder = load_tensorflow_models(manifest) if predictor.head is not None else (None, None)
     labels = predictor.labels
     serving = ServingModel(preprocessor, encoder, predictor, FeatureSettings.from_dict(manifest["features"]))
 
@@ -114,5 +118,10 @@ def export(model_dir, out, *, overwrite: bool = False, command: str | None = Non
             indent=2) + "\n")
 
     write_folder(out, build, **target)
+    trained = manifest["features"].get("precision", "fp32")
     return {"serving_model": str(out), "signature": "serving_default", "input": "text",
-            "outputs": sorted(signature(labels)["outputs"]), "labels": labels}
+            "outputs": sorted(signature(labels)["outputs"]), "labels": labels,
+            "encoder_precision": "fp32" if predictor.head is not None else None,
+            **({"note": f"the head was trained on {trained} features; the exported encoder runs in fp32 "
+                        "(TF Serving has no OpenVINO runtime)"} if trained != "fp32" and predictor.head is not None
+               else {})}

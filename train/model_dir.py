@@ -7,6 +7,7 @@
     MODEL/lexical.npz          the lexical model (vocabulary, weights, bias), when it reads n-grams
     MODEL/history.json         per-epoch (and per-step) curves
     MODEL/learning_curves.png
+    MODEL/encoder-int8.xml, .bin  the quantised encoder, when the cache was extracted with --precision int8
 
 `Predictor` turns cached features into class probabilities the same way for every channel.
 """
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..data.errors import BadInput
 from ..data.folders import check_target, write_folder
+from ..extract.cache import encoder_ir
 from ..extract.cache.manifest import labels_of
 from .fusion import bert_scores, mix, to_probabilities
 from .inputs import InputSpec, select
@@ -49,13 +51,18 @@ def check_model_dir(model_dir, overwrite: bool, option: str = "--model-dir") -> 
 
 
 def write_model_dir(model_dir, head, lexical: LexicalModel | None, config: dict, history: dict, overwrite: bool,
-                    option: str = "--model-dir") -> Path:
-    """Write the model dir under a temporary name, then swap it in whole."""
+                    cache, option: str = "--model-dir") -> Path:
+    """Write the model dir under a temporary name, then swap it in whole. A head trained on int8
+    features takes the cache's int8 encoder with it, so predict encodes as extract did."""
     from .plots import learning_curves
+
+    manifest = config["cache"]["manifest"]
 
     def build(tmp: Path) -> None:
         if head is not None:
             head.save(tmp / MODEL_FILE)
+            if encoder_ir.recorded(manifest):
+                encoder_ir.fetch(cache, manifest, tmp)
         if lexical is not None:
             lexical.save(tmp / LEXICAL_FILE)
         (tmp / "history.json").write_text(json.dumps(history, indent=2) + "\n")

@@ -163,7 +163,7 @@ def train_model(train_part, validation_part, manifest: dict, cache, cfg: HeadCon
     }
     config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": fusion, "result": result,
               "cache": {"path": storage.absolute(cache), "manifest": manifest}, **record(command)}
-    write_model_dir(model_dir, head, lexical, config, history, overwrite)
+    write_model_dir(model_dir, head, lexical, config, history, overwrite, cache)
     return {"model_dir": str(model_dir), **result}
 
 

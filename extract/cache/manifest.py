@@ -27,6 +27,20 @@ def fingerprint(fields: dict) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def differences(old: dict, new: dict) -> list[str]:
+    """Which fingerprint fields differ, a level deep: 'settings.precision', 'encoder', ..."""
+    found = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += [f"{key}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        else:
+            found.append(key)
+    return found
+
+
 def dataset_name(pooling: str, first: str) -> str:
     return "features" if pooling == first else f"features_{pooling}"
 

@@ -19,6 +19,12 @@ def resolve(handle: str) -> str:
     return str(path.resolve()) if path.exists() else handle
 
 
+def local_folder(handle: str) -> str:
+    """The SavedModel folder a handle names: itself, or TF Hub's downloaded copy of a remote one."""
+    handle = resolve(handle)
+    return _hub().resolve(handle) if handle.startswith(REMOTE) else handle
+
+
 def identity(handle: str) -> dict:
     """What a cache records about a model: its handle and, for a local folder, a content digest."""
     handle = resolve(handle)

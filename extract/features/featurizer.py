@@ -103,7 +103,7 @@ class Featurizer:
         self.settings = settings
         self.batch_size = batch_size
         self.bucket = bucket
-        probe = self._encode_pool(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))
+        probe = self._encode(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))
         self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
 
     def _tokenize(self, texts):
@@ -139,6 +139,45 @@ class Featurizer:
         segments = tf.RaggedTensor.from_row_lengths(values, row_lengths)
         return encode_segments(self.preprocessor, self.encoder, segments, seq_length, self.settings.poolings)
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
+                                  tf.TensorSpec([], tf.int32)])
+    def _pack(self, values, row_lengths, seq_length):
+        return self.preprocessor.bert_pack_inputs([tf.RaggedTensor.from_row_lengths(values, row_lengths)],
+                                                  seq_length=seq_length)
+
+    # One trace for every batch shape: the layers come stacked, [layers, batch, length, hidden].
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32),
+                                  tf.TensorSpec([None, None], tf.int32)])
+    def _pool(self, outputs, mask):
+        return pool_layers(tf.unstack(outputs, num=self.encoder.num_layers), mask, self.settings.poolings)
+
+    def _encode(self, values, row_lengths, seq_length) -> dict:
+        """One batch of segments encoded and pooled. A TensorFlow encoder runs inside one graph with
+        the packing and pooling; another runtime (OpenVINO) is called between the two graphs."""
+        if getattr(self.encoder, "in_graph", True):
+            return self._encode_pool(values, row_lengths, seq_length)
+        packed = self._pack(values, row_lengths, seq_length)
+        outputs = self.encoder({k: v.numpy() for k, v in packed.items()})["encoder_outputs"]
+        return self._pool(tf.constant(np.stack(outputs)), tf.cast(packed["input_mask"], tf.int32))
+
+    def runtime(self) -> dict:
+        """What runs the encoder call, for the manifest."""
+        if getattr(self.encoder, "in_graph", True):
+            return {"name": "tensorflow", "version": tf.__version__, "precision": "fp32"}
+        return self.encoder.describe()
+
+    def packed_batches(self, texts: list[str], max_sequences: int | None = None) -> list[dict]:
+        """The batches the encoder would get for these texts (their first max_sequences segments),
+        as numpy inputs: the calibration data of a quantised encoder."""
+        values, lengths = self.tokenize(texts)
+        segments, _ = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), self.settings)
+        if max_sequences is not None:
+            segments = segments[:max_sequences]
+        tokens, seg_lens = segments.values.numpy(), segments.row_lengths().numpy()
+        plan = self._batch_plan(seg_lens)
+        return [{k: v.numpy() for k, v in self._pack(t, l, length).items()}
+                for (t, l, length) in _encoder_feed(plan, tokens, seg_lens)]
+
     def _batch_plan(self, lens):
         """Length-sorted batches of segments, each padded to its own bucketed length.
 
@@ -172,7 +211,7 @@ class Featurizer:
         plan = self._batch_plan(seg_lens)
         done_segments = 0
         for (rows, _), (t, l, length) in zip(plan, _encoder_feed(plan, tokens, seg_lens)):
-            out = self._encode_pool(t, l, length)
+            out = self._encode(t, l, length)
             for p in s.poolings:
                 pooled[p][rows] = out[p].numpy()
             counts[rows] = out["tokens"].numpy()

@@ -8,6 +8,9 @@ from ...data.errors import BadInput
 POOLINGS = ("mean", "max", "cls")
 TRUNCATIONS = ("head", "tail", "head+tail")
 MAX_NGRAMS = 5
+# The encoder call's arithmetic: fp32 runs the SavedModel in TensorFlow; bf16 and int8 run it in
+# OpenVINO (see extract/encoders/runtime.py). Features differ slightly, so caches never mix them.
+PRECISIONS = ("fp32", "bf16", "int8")
 HEAD_TOKENS_MAX = 128  # head+tail: Sun et al. (2019) keep the first 128 of 510 tokens, the rest from the end
 
 
@@ -24,6 +27,7 @@ class FeatureSettings:
     legacy_head: bool = False
     # The lexical channel: each review's hashed word n-grams of 1..ngrams tokens (0: none).
     ngrams: int = 0
+    precision: str = "fp32"
 
     def validate(self, max_positions: int | None = None) -> None:
         if self.seq_len < 3:
@@ -45,6 +49,8 @@ class FeatureSettings:
         if not 0 <= self.ngrams <= MAX_NGRAMS:
             raise BadInput(f"--ngrams {self.ngrams}: use 0 (no lexical channel) to {MAX_NGRAMS}; 3 (uni-, bi- and "
                            "trigrams) is what n-gram sentiment models use")
+        if self.precision not in PRECISIONS:
+            raise BadInput(f"--precision {self.precision}: choose one of {', '.join(PRECISIONS)}")
         if self.windows and self.truncation != "head":
             raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
 
@@ -71,6 +77,8 @@ class FeatureSettings:
             d["head_tokens"] = self.head_share()
         if self.ngrams:  # only when on: caches made before the lexical channel keep their fingerprint
             d["ngrams"] = self.ngrams
+        if self.precision != "fp32":  # likewise: fp32 caches made before precisions keep theirs
+            d["precision"] = self.precision
         return d
 
     @classmethod
@@ -78,4 +86,4 @@ class FeatureSettings:
         legacy = d["truncation"] == "head+tail" and "head_tokens" not in d
         return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"], stride=d.get("stride"),
                    poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy,
-                   ngrams=d.get("ngrams", 0))
+                   ngrams=d.get("ngrams", 0), precision=d.get("precision", "fp32"))

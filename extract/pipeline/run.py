@@ -10,6 +10,8 @@ import fcntl
 import os
 import shutil
 import signal
+import sys
+import tempfile
 import threading
 import time
 
@@ -19,8 +21,9 @@ from ...data.options import as_list, at_least
 from ...data.progress import Progress
 from ...data.provenance import api_call, machine, now, versions
 from ...data.sources import TableOptions, describe, location, read_source
+from ..cache import encoder_ir
 from ..cache import manifest as cache_manifest
-from ..encoders import handles
+from ..encoders import handles, runtime
 from ..features.settings import FeatureSettings
 from .plan import SplitPlan, plan_split, shard_attrs
 
@@ -28,11 +31,6 @@ ORDER_SEED = 0
 LOCK = ".lock"
 SPLITS = ("train", "validation", "test")
 RUNNERS = ("local", "beam")
-
-
-def _differences(old: dict, new: dict) -> list[str]:
-    keys = sorted(set(old) | set(new))
-    return [k for k in keys if old.get(k) != new.get(k)]
 
 
 @contextlib.contextmanager
@@ -103,7 +101,7 @@ def _prepare_out(out: str, fields: dict, overwrite: bool) -> tuple[dict | None, 
         return manifest, None
     if not overwrite:
         raise BadInput(f"--out {out}: holds a cache made with other settings "
-                       f"({', '.join(_differences(old, fields))} differ); pass --overwrite to replace it, "
+                       f"({', '.join(cache_manifest.differences(old, fields))} differ); pass --overwrite to replace it, "
                        "or choose another --out")
     return None, manifest
 
@@ -113,6 +111,8 @@ def _remove_cache_files(out: str, manifest: dict) -> None:
     for entry in manifest.get("splits", {}).values():
         for shard in entry.get("shards", []):
             storage.delete(storage.join(out, shard["file"]))
+    for name in encoder_ir.recorded(manifest):
+        storage.delete(storage.join(out, name))
     storage.delete(storage.join(out, cache_manifest.MANIFEST))
 
 
@@ -120,7 +120,7 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
             splits=None, labels=None, seq_len: int = FeatureSettings.seq_len,
             truncation: str = FeatureSettings.truncation, windows: bool = FeatureSettings.windows,
             stride: int | None = FeatureSettings.stride, pooling=FeatureSettings.poolings,
-            ngrams: int = FeatureSettings.ngrams, batch_size: int = 32, limit: int | None = None,
+            ngrams: int = FeatureSettings.ngrams, precision: str = FeatureSettings.precision, batch_size: int = 32, limit: int | None = None,
             shard_size: int = 4000, text_field: str = TableOptions.text_field,
             label_field: str = TableOptions.label_field, split_ratio: float = TableOptions.split_ratio,
             runner: str = "local", beam_option=(), overwrite: bool = False, command: str | None = None) -> dict:
@@ -129,8 +129,9 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
     data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, or a .csv / .jsonl
     file. splits: None for every split the data has. labels: a CSV/JSONL file's classes in this
     order (default: sorted). ngrams: also cache each review's hashed word n-grams of 1..ngrams
-    tokens, the lexical channel that `train --channel lexical|fused` reads (0: none). Returns the
-    summary `mlbert extract --json` prints.
+    tokens, the lexical channel that `train --channel lexical|fused` reads (0: none). precision:
+    fp32 (TensorFlow), bf16 or int8 (OpenVINO; int8 quantised on the first reviews of the data).
+    Returns the summary `mlbert extract --json` prints.
     """
     command = command or api_call("extract", {"data": data, "out": out})
     out = str(out)
@@ -143,7 +144,7 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
                 raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use {', '.join(SPLITS)}")
     labels = as_list(labels, str, "labels") or None
     settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
-                               poolings=as_list(pooling, str, "pooling"), ngrams=ngrams)
+                               poolings=as_list(pooling, str, "pooling"), ngrams=ngrams, precision=precision)
     settings.validate()
     if limit is not None:
         at_least(limit, 1, "limit")
@@ -151,6 +152,9 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
     at_least(shard_size, 1, "shard_size")
     if runner not in RUNNERS:
         raise BadInput(f"--runner {runner}: choose one of {', '.join(RUNNERS)}")
+    if runner == "beam" and settings.precision != "fp32":
+        raise BadInput(f"--precision {settings.precision}: runs with --runner local only; the Beam runner "
+                       "encodes in fp32 (drop --precision, or --runner)")
     table = TableOptions(text_field, label_field, split_ratio, labels)
     source = describe(data, table)
     fields = {
@@ -198,15 +202,17 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
         if not any(plan.todo for plan in plans):
             # Everything asked for is there and sound: no model to load, nothing to rewrite.
             return _summary(out, existing, plans, device, runner)
-    featurizer = _checked_featurizer(preprocessor, encoder, settings, batch_size,
-                                     next((reviews[s].texts[:8] for s in splits if len(reviews[s])), []))
-    # Only now, with the models loaded and a first batch encoded, is the old cache given up;
-    # temporary files of a killed run go too.
-    if replaced:
-        _remove_cache_files(out, replaced)
-    for name in storage.listdir(out):
-        if name.startswith(".") and ".tmp-" in name:
-            storage.delete(storage.join(out, name))
+    with tempfile.TemporaryDirectory(prefix="mlbert-encoder-") as scratch:
+        featurizer = _checked_featurizer(preprocessor, encoder, settings, batch_size, reviews, splits, out,
+                                         existing, scratch)
+        # Only now, with the models loaded and a first batch encoded, is the old cache given up;
+        # temporary files of a killed run go too.
+        if replaced:
+            _remove_cache_files(out, replaced)
+        for name in storage.listdir(out):
+            if name.startswith(".") and ".tmp-" in name:
+                storage.delete(storage.join(out, name))
+        encoder_files = encoder_ir.store(out, scratch) if settings.precision == "int8" and not existing else {}
     manifest = existing or {
         "format": cache_manifest.FORMAT, "format_version": cache_manifest.FORMAT_VERSION,
         "fingerprint": cache_manifest.fingerprint(fields), "fingerprint_fields": fields,
@@ -216,6 +222,8 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
             "dim": featurizer.num_layers * featurizer.hidden_size,
             "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
             "datasets": {p: cache_manifest.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
+            "runtime": featurizer.runtime(),
+            **({"encoder_ir": encoder_files} if encoder_files else {}),
         },
         "data": {**fields["data"], "path": source_path}, "labels": list(reviews[splits[0]].classes),
         "splits": {}, "created": now(),
@@ -250,23 +258,45 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
     return _summary(out, manifest, plans, device, runner)
 
 
-def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int, probe_texts):
+def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int, reviews,
+                        splits, out, existing, scratch):
     """Load both models, check they fit each other and the settings, and encode a first batch: any
-    of these failing must leave an existing cache as it was."""
+    of these failing must leave an existing cache as it was.
+
+    bf16 and int8 move the encoder call to OpenVINO. int8 is quantised once, on the first reviews
+    of the training split (else the first split), into `scratch`; a resumed cache reuses its own.
+    The calibration reviews are the cache's own, so its features never depend on other data.
+    """
     import tensorflow as tf
 
     from ..features.featurizer import Featurizer
 
+    probe = next((reviews[s].texts[:8] for s in splits if len(reviews[s])), [])
     pre = handles.load(preprocessor, "--preprocessor", "preprocessor")
     enc = handles.load(encoder, "--encoder", "encoder")
     settings.validate(handles.check_pair(pre, enc, preprocessor, encoder))
     try:
         featurizer = Featurizer(pre, enc, settings, batch_size=batch_size)
-        featurizer.features(list(probe_texts))
+        featurizer.features(list(probe))
     except (tf.errors.OpError, ValueError, TypeError, KeyError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise BadInput(f"--encoder {encoder}: encoding a first batch failed ({first}); pass a BERT encoder with "
                        f"the TF Hub interface, made for --preprocessor {preprocessor}")
+    if settings.precision == "fp32":
+        return featurizer
+    if settings.precision == "bf16":
+        fast = runtime.openvino_encoder(encoder, "bf16")
+    elif existing:
+        fast = runtime.int8_encoder(encoder_ir.fetch(out, existing, scratch))
+    else:
+        first = "train" if "train" in splits else splits[0]
+        calibration = featurizer.packed_batches(reviews[first].texts[:runtime.CALIBRATION_REVIEWS] or probe,
+                                                runtime.CALIBRATION_SEQUENCES)
+        print(f"extract: quantising the encoder to int8, calibrated on {sum(len(b['input_mask']) for b in calibration)} "
+              f"sequences of the first {first} reviews", file=sys.stderr, flush=True)
+        fast = runtime.int8_encoder(runtime.quantize(encoder, calibration, scratch))
+    featurizer = Featurizer(pre, fast, settings, batch_size=batch_size)
+    featurizer.features(list(probe))
     return featurizer
 
 
@@ -281,7 +311,10 @@ def _summary(out, manifest, plans, device, runner) -> dict:
             "shards": plan.count, "seconds": round(plan.seconds, 2),
             "reviews_per_s": round(encoded / plan.seconds, 2) if encoded and plan.seconds > 0 else None,
             "skipped": not plan.todo}
-    return {"cache": out, "device": device, "dim": manifest["features"]["dim"], "runner": runner,
+    features = manifest["features"]
+    return {"cache": out, "device": device, "dim": features["dim"], "runner": runner,
+            "precision": features.get("precision", "fp32"),
+            "runtime": features.get("runtime", {}).get("name", "tensorflow"),
             "labels": cache_manifest.labels_of(manifest), "splits": splits}
 
 

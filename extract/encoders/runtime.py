@@ -1,0 +1,134 @@
+"""Where the encoder runs: TensorFlow in fp32 (the SavedModel as it is), or OpenVINO in bf16 or int8.
+
+OpenVINO reads the same SavedModel (`openvino.convert_model`). bf16 runs it with bfloat16 matmuls
+(AVX-512 BF16, AMX); int8 with weights and activations quantised by NNCF's post-training
+quantisation (transformer preset without SmoothQuant and bias correction), calibrated on the
+windows of the first reviews being extracted, its float ops left at OpenVINO's default precision for the CPU. Only the encoder call
+moves: tokenising, segmenting, batching and pooling stay in TensorFlow, so one featurising path
+serves every precision. The int8 model is written once (OpenVINO IR), kept with the cache and
+then with every model dir trained on it, so predict encodes exactly as extract did.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ...data.errors import BadInput
+from . import handles
+
+IR_XML, IR_BIN = "encoder-int8.xml", "encoder-int8.bin"
+# int8 calibrates on the first 192 sequences (windows) of the data's first reviews. Chosen in
+# benchmarks/results/int8_calibration.json: 64 IMDB reviews' windows (about 190 sequences) without
+# SmoothQuant and bias correction came closest to fp32 (cosine 0.9987; 0.9980 with them) in 11 s
+# of quantising (46 s with them, on 256 reviews).
+CALIBRATION_REVIEWS = 512  # read at most this many reviews to find them
+CALIBRATION_SEQUENCES = 192
+INSTALL = "pip install 'multilayer-bert-sentiment[fast]'"
+
+
+def _openvino(precision: str):
+    try:
+        import openvino
+    except ImportError:
+        raise BadInput(f"--precision {precision}: OpenVINO is not installed; install it with `{INSTALL}` "
+                       "(or `pip install openvino nncf`), or use --precision fp32")
+    return openvino
+
+
+class OpenVinoEncoder:
+    """The TF Hub BERT encoder interface on OpenVINO: called on packed inputs (numpy), returns
+    {"encoder_outputs": [float32 array per layer]}. `in_graph` is False: the featurizer calls it
+    between its TensorFlow graphs, not inside one."""
+    in_graph = False
+
+    def __init__(self, compiled, num_layers: int, precision: str):
+        self.compiled, self.num_layers, self.precision = compiled, num_layers, precision
+        self.request = compiled.create_infer_request()
+        self.outputs = [compiled.output(f"encoder_output_{i}") for i in range(num_layers)]
+
+    def __call__(self, packed: dict) -> dict:
+        inputs = {name: np.asarray(packed[name], np.int32)
+                  for name in ("input_word_ids", "input_mask", "input_type_ids")}
+        result = self.request.infer(inputs)
+        return {"encoder_outputs": [np.asarray(result[o], np.float32) for o in self.outputs]}
+
+    def describe(self) -> dict:
+        """What the manifest records about the runtime."""
+        import openvino
+
+        return {"name": "openvino", "version": openvino.__version__, "precision": self.precision,
+                "float_ops": str(self.compiled.get_property("INFERENCE_PRECISION_HINT"))}
+
+
+def _layer_count(model) -> int:
+    # The last layer's output also answers to "sequence_output", and may appear twice.
+    names = {name for output in model.outputs for name in output.get_names()}
+    return sum(1 for name in names if name.startswith("encoder_output_"))
+
+
+def _converted(handle: str, precision: str):
+    ov = _openvino(precision)
+    try:
+        model = ov.convert_model(handles.local_folder(handle))
+    except BadInput:
+        raise
+    except Exception as e:  # the converter raises many types; all mean "this SavedModel cannot run there"
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise BadInput(f"--precision {precision}: OpenVINO cannot convert --encoder {handle} ({first}); use "
+                       "--precision fp32, or an encoder made by `mlbert import-encoder`")
+    if not _layer_count(model):
+        raise BadInput(f"--precision {precision}: --encoder {handle} has no per-layer outputs (encoder_output_N) "
+                       "in its serving signature; use --precision fp32, or an encoder made by `mlbert import-encoder`")
+    return ov, model
+
+
+def _compile(ov, model, precision: str) -> OpenVinoEncoder:
+    config = {"INFERENCE_NUM_THREADS": os.cpu_count() or 1, "PERFORMANCE_HINT": "LATENCY"}
+    if precision in ("fp32", "bf16"):
+        # OpenVINO's CPU default is bf16 where the CPU has it: say which one is meant.
+        config["INFERENCE_PRECISION_HINT"] = "f32" if precision == "fp32" else "bf16"
+    return OpenVinoEncoder(ov.Core().compile_model(model, "CPU", config), _layer_count(model), precision)
+
+
+def openvino_encoder(handle: str, precision: str) -> OpenVinoEncoder:
+    """fp32 or bf16: the SavedModel converted and compiled for that precision."""
+    ov, model = _converted(handle, precision)
+    return _compile(ov, model, precision)
+
+
+def quantize(handle: str, calibration: list[dict], out_dir) -> Path:
+    """int8: quantise the converted SavedModel on calibration batches (packed numpy inputs) and write
+    the IR to out_dir/encoder-int8.xml and .bin. Returns out_dir."""
+    ov, model = _converted(handle, "int8")
+    try:
+        import nncf
+    except ImportError:
+        raise BadInput(f"--precision int8: NNCF is not installed; install it with `{INSTALL}` "
+                       "(or `pip install nncf`), or use --precision fp32")
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, AdvancedSmoothQuantParameters
+
+    advanced = AdvancedQuantizationParameters(smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1),
+                                              disable_bias_correction=True)
+    # NNCF draws progress bars on stdout, where --json output goes: they go to stderr instead.
+    with contextlib.redirect_stdout(sys.stderr):
+        quantized = nncf.quantize(model, nncf.Dataset(calibration), model_type=nncf.ModelType.TRANSFORMER,
+                                  subset_size=len(calibration), advanced_parameters=advanced)
+    out_dir = Path(out_dir)
+    ov.save_model(quantized, str(out_dir / IR_XML), compress_to_fp16=False)
+    return out_dir
+
+
+def int8_encoder(ir_dir) -> OpenVinoEncoder:
+    """The quantised encoder written by quantize()."""
+    ov = _openvino("int8")
+    xml = Path(ir_dir) / IR_XML
+    try:
+        model = ov.Core().read_model(str(xml))
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise BadInput(f"{xml}: cannot read the int8 encoder ({first}); extract again with --overwrite")
+    return _compile(ov, model, "int8")

@@ -1,0 +1,144 @@
+"""extract --precision int8 and bf16: the encoder call in OpenVINO, end to end on the tiny encoder.
+
+OpenVINO and NNCF come with the `fast` extra, which `make test` installs; without them these tests
+skip with that reason.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+
+pytest.importorskip("openvino", reason="extract --precision needs the fast extra (pip install '.[fast]')")
+pytest.importorskip("nncf", reason="extract --precision int8 needs the fast extra (pip install '.[fast]')")
+
+FLAGS = ("--seq-len", 64, "--pooling", "mean,max", "--batch-size", 16)  # the `extracted` fixture's
+
+
+def cosines(a, b):
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.fixture(scope="module")
+def int8_cache(tiny_models, tiny_archive, tmp_path_factory, runner, cli_main):
+    out = tmp_path_factory.mktemp("int8") / "cache"
+    result = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--encoder",
+                     tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], *FLAGS,
+                     "--precision", "int8", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # stdout is JSON alone: NNCF's progress bars went to stderr
+    assert (summary["precision"], summary["runtime"]) == ("int8", "openvino")
+    return out
+
+
+def test_int8_manifest_records_runtime_and_covers_precision_in_fingerprint(int8_cache, extracted):
+    manifest = json.loads((int8_cache / "manifest.json").read_text())
+    fp32 = json.loads((extracted / "manifest.json").read_text())
+    features = manifest["features"]
+    assert features["precision"] == "int8"
+    assert features["runtime"]["name"] == "openvino" and features["runtime"]["version"]
+    assert manifest["fingerprint_fields"]["settings"]["precision"] == "int8"
+    assert manifest["fingerprint"] != fp32["fingerprint"]
+    assert fp32["features"]["runtime"]["name"] == "tensorflow"
+    assert sorted(features["encoder_ir"]) == ["encoder-int8.bin", "encoder-int8.xml"]
+    for name in features["encoder_ir"]:
+        assert (int8_cache / name).is_file()
+
+
+def test_int8_features_are_close_to_fp32(int8_cache, extracted):
+    """Per review, the pooled features' cosine to fp32's. On all-MiniLM-L6-v2 the int8 features sit at
+    cosine 0.998 (mean pooling, benchmarks/results/encoder_runtimes.json); the tiny random encoder
+    has no outlier-free activations to calibrate on, so it gets a looser bound: every review above
+    0.95, the mean above 0.99. A wrong layer order, a dropped layer or unpooled padding gives far
+    less."""
+    from mlbert.extract.cache.read import read_split
+
+    for split in ("train", "test"):
+        fp32, labels, ids, _ = read_split(extracted, split, ["mean", "max"])
+        int8, labels8, ids8, _ = read_split(int8_cache, split, ["mean", "max"])
+        assert ids8 == ids and np.array_equal(labels8, labels)
+        for pooling in ("mean", "max"):
+            c = cosines(fp32[pooling], int8[pooling])
+            assert c.min() > 0.95 and c.mean() > 0.99, (split, pooling, c.min(), c.mean())
+            assert not np.array_equal(fp32[pooling], int8[pooling])  # the int8 path really ran
+
+
+def test_int8_end_to_end_train_evaluate_predict(int8_cache, tmp_path, runner, cli_main):
+    import mlbert
+    from mlbert.extract.cache.read import read_split
+
+    model = tmp_path / "model"
+    result = run_cli(runner, cli_main, "train", "--cache", int8_cache, "--model-dir", model, "--epochs", 30,
+                     "--patience", 6, "--lr", 3e-3, "--batch-size", 16, "--pooling", "mean,max", "--json")
+    assert result.exit_code == 0, result.output
+    assert (model / "encoder-int8.xml").is_file() and (model / "encoder-int8.bin").is_file()
+    scored = run_cli(runner, cli_main, "evaluate", "--cache", int8_cache, "--model-dir", model, "--json")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["accuracy"] > 0.8
+    # load() encodes new texts with the model dir's int8 encoder: its features are the cache's.
+    texts = ["a wonderful, great film", "an awful, boring mess"]
+    classifier = mlbert.load(model)
+    assert classifier.settings.precision == "int8"
+    rows = classifier.predict(texts)
+    assert [r["label"] for r in rows] == ["pos", "neg"]
+    predicted = run_cli(runner, cli_main, "predict", "--model-dir", model, "--json", *texts)
+    assert predicted.exit_code == 0, predicted.output
+    assert [r["label"] for r in json.loads(predicted.stdout)] == ["pos", "neg"]
+    cached, _, ids, _ = read_split(int8_cache, "test", ["mean"])
+    # Re-encode a few cached test reviews and compare with their cached int8 features.
+    from mlbert.data.sources import read_source
+    from mlbert.extract.cache.manifest import read_manifest
+
+    manifest = read_manifest(int8_cache)
+    reviews = read_source(manifest["data"]["path"], ["test"], seed=0)["test"]
+    index = {review_id: i for i, review_id in enumerate(reviews.ids)}
+    picked = ids[:16]
+    again = classifier.features([reviews.texts[index[i]] for i in picked])["mean"]
+    c = cosines(cached["mean"][:16], again)
+    assert c.min() > 0.999, c  # the same int8 weights; only the batch composition differs
+
+
+def test_mixing_precisions_is_refused(int8_cache, extracted, trained, tiny_models, tiny_archive, runner,
+                                      cli_main):
+    # An fp32 run into the int8 cache: a cache made with other settings.
+    result = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", int8_cache, "--encoder",
+                     tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], *FLAGS)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "settings.precision" in result.stderr
+    assert "Traceback" not in result.stderr
+    # An fp32 model on the int8 cache.
+    result = run_cli(runner, cli_main, "evaluate", "--cache", int8_cache, "--model-dir", trained)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "settings.precision" in result.stderr
+
+
+def test_int8_model_refuses_a_changed_encoder_copy(int8_cache, tmp_path, runner, cli_main):
+    model = tmp_path / "model"
+    assert run_cli(runner, cli_main, "train", "--cache", int8_cache, "--model-dir", model, "--epochs", 2).exit_code == 0
+    weights = model / "encoder-int8.bin"
+    data = bytearray(weights.read_bytes())
+    data[100:104] = bytes(4 - i for i in range(4)) if data[100:104] != bytes([4, 3, 2, 1]) else b"\x00" * 4
+    weights.unlink()  # a new file, not the cache's (the model dir's copy may be a hard link to it)
+    weights.write_bytes(bytes(data))
+    result = run_cli(runner, cli_main, "predict", "--model-dir", model, "a fine film")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "encoder-int8.bin" in result.stderr
+
+
+def test_bf16_extract_runs_and_is_close_to_fp32(tiny_models, tiny_archive, extracted, tmp_path, runner, cli_main):
+    from mlbert.extract.cache.read import read_split
+
+    out = tmp_path / "bf16"
+    result = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--encoder",
+                     tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], *FLAGS,
+                     "--precision", "bf16", "--splits", "test", "--json")
+    assert result.exit_code == 0, result.output
+    fp32, _, ids, _ = read_split(extracted, "test", ["mean"])
+    bf16, _, ids16, _ = read_split(out, "test", ["mean"])
+    assert ids16 == ids
+    # bfloat16 keeps 8 bits of mantissa: relative errors near 0.4 % per product.
+    assert cosines(fp32["mean"], bf16["mean"]).min() > 0.99
