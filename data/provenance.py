@@ -11,8 +11,9 @@ import os
 import platform
 from importlib import metadata
 
+# openvino and nncf run --precision bf16|int8 (the `fast` extra): "not installed" says fp32 only.
 PACKAGES = ("multilayer-bert-sentiment", "tensorflow", "tensorflow-text", "tensorflow-hub", "keras", "numpy",
-            "h5py", "click")
+            "h5py", "click", "openvino", "nncf")
 
 
 def versions() -> dict[str, str]:

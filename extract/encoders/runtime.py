@@ -3,9 +3,9 @@
 OpenVINO reads the same SavedModel (`openvino.convert_model`). bf16 runs it with bfloat16 matmuls
 (AVX-512 BF16, AMX); int8 with weights and activations quantised by NNCF's post-training
 quantisation (transformer preset without SmoothQuant and bias correction), calibrated on the
-windows of the first reviews being extracted, its float ops left at OpenVINO's default precision for the CPU. Only the encoder call
-moves: tokenising, segmenting, batching and pooling stay in TensorFlow, so one featurising path
-serves every precision. The int8 model is written once (OpenVINO IR), kept with the cache and
+windows of the first reviews being extracted, its float ops left at OpenVINO's default precision
+for the CPU. Only the encoder call moves: tokenising, segmenting, batching and pooling stay in
+TensorFlow, so one featurising path serves every precision. The int8 model is written once (OpenVINO IR), kept with the cache and
 then with every model dir trained on it, so predict encodes exactly as extract did.
 """
 from __future__ import annotations

@@ -101,8 +101,8 @@ def _prepare_out(out: str, fields: dict, overwrite: bool) -> tuple[dict | None, 
         return manifest, None
     if not overwrite:
         raise BadInput(f"--out {out}: holds a cache made with other settings "
-                       f"({', '.join(cache_manifest.differences(old, fields))} differ); pass --overwrite to replace it, "
-                       "or choose another --out")
+                       f"({', '.join(cache_manifest.differences(old, fields))} differ); pass --overwrite to "
+                       "replace it, or choose another --out")
     return None, manifest
 
 
@@ -120,7 +120,8 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
             splits=None, labels=None, seq_len: int = FeatureSettings.seq_len,
             truncation: str = FeatureSettings.truncation, windows: bool = FeatureSettings.windows,
             stride: int | None = FeatureSettings.stride, pooling=FeatureSettings.poolings,
-            ngrams: int = FeatureSettings.ngrams, precision: str = FeatureSettings.precision, batch_size: int = 32, limit: int | None = None,
+            ngrams: int = FeatureSettings.ngrams, precision: str = FeatureSettings.precision,
+            batch_size: int = 32, limit: int | None = None,
             shard_size: int = 4000, text_field: str = TableOptions.text_field,
             label_field: str = TableOptions.label_field, split_ratio: float = TableOptions.split_ratio,
             runner: str = "local", beam_option=(), overwrite: bool = False, command: str | None = None) -> dict:
@@ -292,8 +293,9 @@ def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettin
         first = "train" if "train" in splits else splits[0]
         calibration = featurizer.packed_batches(reviews[first].texts[:runtime.CALIBRATION_REVIEWS] or probe,
                                                 runtime.CALIBRATION_SEQUENCES)
-        print(f"extract: quantising the encoder to int8, calibrated on {sum(len(b['input_mask']) for b in calibration)} "
-              f"sequences of the first {first} reviews", file=sys.stderr, flush=True)
+        sequences = sum(len(b["input_mask"]) for b in calibration)
+        print(f"extract: quantising the encoder to int8, calibrated on {sequences} sequences of the first "
+              f"{first} reviews", file=sys.stderr, flush=True)
         fast = runtime.int8_encoder(runtime.quantize(encoder, calibration, scratch))
     featurizer = Featurizer(pre, fast, settings, batch_size=batch_size)
     featurizer.features(list(probe))
