@@ -5,12 +5,15 @@ The tests import the installed package `mlbert` (make test installs it, editable
 repository through sys.path, so they see what a user's installation sees."""
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
 import random
+import shutil
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed console script
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# int8 encoders quantised by the tests are kept in a folder of this run, never in the user's cache.
+os.environ["MLBERT_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlbert-test-cache-")
+atexit.register(shutil.rmtree, os.environ["MLBERT_CACHE_DIR"], ignore_errors=True)
 
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 IMDB_ARCHIVE = SHARED / "data/imdb/aclImdb_v1.tar.gz"

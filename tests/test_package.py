@@ -33,7 +33,7 @@ def _pip(*args):
                    capture_output=True, text=True)
 
 
-def test_wheel_installs_one_name_beside_hugging_face_evaluate(tmp_path):
+def test_wheel_installs_one_name_with_its_data_beside_hugging_face_evaluate(tmp_path):
     hf = sorted(WHEELS.glob("evaluate-*.whl"))
     if not hf:
         pytest.skip(f"no Hugging Face evaluate wheel in {WHEELS}; `make test` downloads it")
@@ -58,6 +58,8 @@ def test_wheel_installs_one_name_beside_hugging_face_evaluate(tmp_path):
     assert _top_level(site) - before == {"mlbert"}
     assert (site / "evaluate" / "__init__.py").read_bytes() == hf_init, "Hugging Face's evaluate must stay whole"
     assert (venv / "bin" / "mlbert").exists()
+    corpus = site / "mlbert" / "extract" / "encoders" / "calibration.txt"  # int8's calibration texts
+    assert corpus.read_bytes() == (ROOT / "extract" / "encoders" / "calibration.txt").read_bytes()
     # The package imports without its dependencies: TensorFlow only loads when a function needs it.
     shown = subprocess.run([str(python), "-c", "import mlbert, mlbert.train.config; "
                                                "print(mlbert.__file__, callable(mlbert.extract))"],

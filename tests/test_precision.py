@@ -142,3 +142,54 @@ def test_bf16_extract_runs_and_is_close_to_fp32(tiny_models, tiny_archive, extra
     assert ids16 == ids
     # bfloat16 keeps 8 bits of mantissa: relative errors near 0.4 % per product.
     assert cosines(fp32["mean"], bf16["mean"]).min() > 0.99
+
+
+def _int8_extract(runner, cli_main, tiny_models, tiny_archive, out, *flags):
+    result = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--encoder",
+                     tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"], "--batch-size", 16,
+                     "--precision", "int8", "--splits", "test", *flags)
+    assert result.exit_code == 0, result.output
+    return result.stderr, json.loads((out / "manifest.json").read_text())["features"]["encoder_ir"]
+
+
+def test_int8_encoder_is_quantised_once_per_encoder_and_seq_len(tiny_models, tiny_archive, tmp_path, monkeypatch,
+                                                                runner, cli_main):
+    """A second int8 cache of the same encoder and --seq-len, whatever its other settings, uses the
+    kept encoder (no quantising, the same IR bytes); another --seq-len gets its own."""
+    store = tmp_path / "store"
+    monkeypatch.setenv("MLBERT_CACHE_DIR", str(store))
+    first, ir = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "a", "--seq-len", 64)
+    assert "quantising the encoder to int8" in first
+    assert len(list((store / "int8-encoders").iterdir())) == 1
+    again, ir_again = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "b", "--seq-len", 64,
+                                    "--windows", "--stride", 40, "--pooling", "mean,cls")
+    assert "quantising" not in again and "quantised earlier" in again
+    assert ir_again == ir
+    other, ir_other = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "c", "--seq-len", 32)
+    assert "quantising the encoder to int8" in other and ir_other != ir
+    assert len([p for p in (store / "int8-encoders").iterdir() if not p.name.startswith(".")]) == 2
+
+
+def test_damaged_kept_int8_encoder_is_quantised_again_to_the_same_features(tiny_models, tiny_archive, tmp_path,
+                                                                           monkeypatch, runner, cli_main):
+    """Quantising on the built-in corpus is deterministic (the same weights; only OpenVINO's generated
+    node names differ), so a cache's features do not depend on whether its int8 encoder was kept or
+    made anew; a damaged kept copy is never used, and is replaced."""
+    from mlbert.extract.cache.read import read_split
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("MLBERT_CACHE_DIR", str(store))
+    _, ir = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "a", "--seq-len", 64)
+    (entry,) = (store / "int8-encoders").iterdir()
+    weights = entry / "encoder-int8.bin"
+    weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)
+    stderr, ir_again = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "b", "--seq-len", 64)
+    assert "quantising the encoder to int8" in stderr
+    assert ir_again["encoder-int8.bin"] == ir["encoder-int8.bin"]
+    first, _, _, _ = read_split(tmp_path / "a", "test", ["mean"])
+    remade, _, _, _ = read_split(tmp_path / "b", "test", ["mean"])
+    assert np.array_equal(first["mean"], remade["mean"])
+    kept = json.loads((entry / "int8-encoder.json").read_text())["files"]
+    assert kept == ir_again  # the kept copy is whole again, and is the one just made
+    from mlbert.data.digest import sha256_file
+    assert sha256_file(weights) == ir["encoder-int8.bin"]

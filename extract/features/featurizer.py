@@ -166,11 +166,13 @@ class Featurizer:
             return {"name": "tensorflow", "version": tf.__version__, "precision": "fp32"}
         return self.encoder.describe()
 
-    def packed_batches(self, texts: list[str], max_sequences: int | None = None) -> list[dict]:
-        """The batches the encoder would get for these texts (their first max_sequences segments),
-        as numpy inputs: the calibration data of a quantised encoder."""
+    def packed_batches(self, texts: list[str], max_sequences: int | None = None,
+                       settings: FeatureSettings | None = None) -> list[dict]:
+        """The batches the encoder would get for these texts (their first max_sequences segments,
+        cut as `settings` say, by default the featurizer's own), as numpy inputs: the calibration
+        data of a quantised encoder."""
         values, lengths = self.tokenize(texts)
-        segments, _ = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), self.settings)
+        segments, _ = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), settings or self.settings)
         if max_sequences is not None:
             segments = segments[:max_sequences]
         tokens, seg_lens = segments.values.numpy(), segments.row_lengths().numpy()

@@ -6,6 +6,7 @@ running the same command again after an interruption redoes only what is missing
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -23,7 +24,7 @@ from ...data.provenance import api_call, machine, now, versions
 from ...data.sources import TableOptions, describe, location, read_source
 from ..cache import encoder_ir
 from ..cache import manifest as cache_manifest
-from ..encoders import handles, runtime
+from ..encoders import handles, int8_store, runtime
 from ..features.settings import FeatureSettings
 from .plan import SplitPlan, plan_split, shard_attrs
 
@@ -205,7 +206,7 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
             return _summary(out, existing, plans, device, runner)
     with tempfile.TemporaryDirectory(prefix="mlbert-encoder-") as scratch:
         featurizer = _checked_featurizer(preprocessor, encoder, settings, batch_size, reviews, splits, out,
-                                         existing, scratch)
+                                         existing, scratch, fields)
         # Only now, with the models loaded and a first batch encoded, is the old cache given up;
         # temporary files of a killed run go too.
         if replaced:
@@ -223,7 +224,8 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
             "dim": featurizer.num_layers * featurizer.hidden_size,
             "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
             "datasets": {p: cache_manifest.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
-            "runtime": featurizer.runtime(),
+            "runtime": {**featurizer.runtime(),
+                        **({"calibration": runtime.calibration_record()} if settings.precision == "int8" else {})},
             **({"encoder_ir": encoder_files} if encoder_files else {}),
         },
         "data": {**fields["data"], "path": source_path}, "labels": list(reviews[splits[0]].classes),
@@ -260,13 +262,14 @@ def _extract_locked(out, fields, overwrite, reviews, splits, *, encoder, preproc
 
 
 def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int, reviews,
-                        splits, out, existing, scratch):
-    """Load both models, check they fit each other and the settings, and encode a first batch: any
+                        splits, out, existing, scratch, identities: dict):
+    """Load the models, check they fit each other and the settings, and encode a first batch: any
     of these failing must leave an existing cache as it was.
 
-    bf16 and int8 move the encoder call to OpenVINO. int8 is quantised once, on the first reviews
-    of the training split (else the first split), into `scratch`; a resumed cache reuses its own.
-    The calibration reviews are the cache's own, so its features never depend on other data.
+    bf16 and int8 move the encoder call to OpenVINO. The int8 encoder is the resumed cache's own,
+    else the one kept on this machine for this encoder (int8_store.py), else quantised now on the
+    built-in corpus and kept; it ends up in `scratch` either way. A kept one spares loading the
+    TensorFlow encoder at all.
     """
     import tensorflow as tf
 
@@ -274,32 +277,61 @@ def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettin
 
     probe = next((reviews[s].texts[:8] for s in splits if len(reviews[s])), [])
     pre = handles.load(preprocessor, "--preprocessor", "preprocessor")
-    enc = handles.load(encoder, "--encoder", "encoder")
-    settings.validate(handles.check_pair(pre, enc, preprocessor, encoder))
+    if settings.precision == "int8":
+        fast = runtime.int8_encoder(_int8_encoder_dir(pre, preprocessor, encoder, settings, batch_size, out,
+                                                      existing, scratch, identities))
+    else:
+        fast = None if settings.precision == "fp32" else runtime.openvino_encoder(encoder, settings.precision)
     try:
-        featurizer = Featurizer(pre, enc, settings, batch_size=batch_size)
+        if fast is None:
+            featurizer, _ = _tensorflow_featurizer(pre, preprocessor, encoder, settings, batch_size)
+        else:
+            featurizer = Featurizer(pre, fast, settings, batch_size=batch_size)
         featurizer.features(list(probe))
     except (tf.errors.OpError, ValueError, TypeError, KeyError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise BadInput(f"--encoder {encoder}: encoding a first batch failed ({first}); pass a BERT encoder with "
                        f"the TF Hub interface, made for --preprocessor {preprocessor}")
-    if settings.precision == "fp32":
-        return featurizer
-    if settings.precision == "bf16":
-        fast = runtime.openvino_encoder(encoder, "bf16")
-    elif existing:
-        fast = runtime.int8_encoder(encoder_ir.fetch(out, existing, scratch))
-    else:
-        first = "train" if "train" in splits else splits[0]
-        calibration = featurizer.packed_batches(reviews[first].texts[:runtime.CALIBRATION_REVIEWS] or probe,
-                                                runtime.CALIBRATION_SEQUENCES)
-        sequences = sum(len(b["input_mask"]) for b in calibration)
-        print(f"extract: quantising the encoder to int8, calibrated on {sequences} sequences of the first "
-              f"{first} reviews", file=sys.stderr, flush=True)
-        fast = runtime.int8_encoder(runtime.quantize(encoder, calibration, scratch))
-    featurizer = Featurizer(pre, fast, settings, batch_size=batch_size)
-    featurizer.features(list(probe))
     return featurizer
+
+
+def _tensorflow_featurizer(pre, preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int):
+    from ..features.featurizer import Featurizer
+
+    enc = handles.load(encoder, "--encoder", "encoder")
+    max_positions = handles.check_pair(pre, enc, preprocessor, encoder)
+    settings.validate(max_positions)
+    return Featurizer(pre, enc, settings, batch_size=batch_size), max_positions
+
+
+def _int8_encoder_dir(pre, preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int, out,
+                      existing, scratch, identities: dict):
+    """A folder holding the int8 encoder (IR_XML, IR_BIN) for this cache: see _checked_featurizer."""
+    if existing:  # made, checked and calibrated when the cache was created
+        return encoder_ir.fetch(out, existing, scratch)
+    entry = int8_store.key(identities["encoder"], identities["preprocessor"], settings.seq_len)
+    kept = int8_store.lookup(entry)
+    if kept:
+        settings.validate(kept["max_positions"])
+        for name in (runtime.IR_XML, runtime.IR_BIN):
+            shutil.copyfile(os.path.join(kept["folder"], name), os.path.join(scratch, name))
+        print(f"extract: int8 encoder quantised earlier for this encoder, from {kept['folder']}",
+              file=sys.stderr, flush=True)
+        return scratch
+    tensorflow, max_positions = _tensorflow_featurizer(pre, preprocessor, encoder, settings, batch_size)
+    # Full windows over the corpus: every position up to seq_len sees calibration tokens.
+    windows = dataclasses.replace(settings, truncation="head", windows=True, stride=settings.seq_len - 2)
+    calibration = tensorflow.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES,
+                                            settings=windows)
+    sequences = sum(len(b["input_mask"]) for b in calibration)
+    print(f"extract: quantising the encoder to int8 (once for this encoder and --seq-len), calibrated on "
+          f"{sequences} sequences of the built-in corpus", file=sys.stderr, flush=True)
+    runtime.quantize(encoder, calibration, scratch)
+    int8_store.keep(entry, scratch, {
+        "encoder": identities["encoder"], "preprocessor": identities["preprocessor"], "seq_len": settings.seq_len,
+        "max_positions": max_positions,
+        "recipe": runtime.RECIPE, "calibration_sequences": sequences, "created": now()})
+    return scratch
 
 
 def _summary(out, manifest, plans, device, runner) -> dict:
