@@ -6,6 +6,8 @@ skip with that reason.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +33,7 @@ def int8_cache(tiny_models, tiny_archive, tmp_path_factory, runner, cli_main):
                      "--precision", "int8", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)  # stdout is JSON alone: NNCF's progress bars went to stderr
+    assert "quantising the encoder to int8" in result.stderr  # the test run's own store starts empty
     assert (summary["precision"], summary["runtime"]) == ("int8", "openvino")
     return out
 
@@ -41,6 +44,11 @@ def test_int8_manifest_records_runtime_and_covers_precision_in_fingerprint(int8_
     features = manifest["features"]
     assert features["precision"] == "int8"
     assert features["runtime"]["name"] == "openvino" and features["runtime"]["version"]
+    from mlbert.data.digest import sha256_file
+    from mlbert.extract.encoders import runtime
+
+    assert features["runtime"]["calibration"]["corpus_sha256"] == sha256_file(runtime.CALIBRATION_CORPUS)
+    assert features["runtime"]["calibration"]["recipe"] == runtime.RECIPE
     assert manifest["fingerprint_fields"]["settings"]["precision"] == "int8"
     assert manifest["fingerprint"] != fp32["fingerprint"]
     assert fp32["features"]["runtime"]["name"] == "tensorflow"
@@ -152,44 +160,64 @@ def _int8_extract(runner, cli_main, tiny_models, tiny_archive, out, *flags):
     return result.stderr, json.loads((out / "manifest.json").read_text())["features"]["encoder_ir"]
 
 
-def test_int8_encoder_is_quantised_once_per_encoder_and_seq_len(tiny_models, tiny_archive, tmp_path, monkeypatch,
+def _kept_entry(cache) -> Path:
+    """The int8 store's folder for the encoder a cache was extracted with (the test run's store)."""
+    from mlbert.extract.encoders import int8_store
+
+    fields = json.loads((cache / "manifest.json").read_text())["fingerprint_fields"]
+    return int8_store.root() / int8_store.key(fields["encoder"], fields["preprocessor"], fields["settings"]["seq_len"])
+
+
+def test_int8_encoder_is_quantised_once_per_encoder_and_seq_len(int8_cache, tiny_models, tiny_archive, tmp_path,
                                                                 runner, cli_main):
-    """A second int8 cache of the same encoder and --seq-len, whatever its other settings, uses the
-    kept encoder (no quantising, the same IR bytes); another --seq-len gets its own."""
-    store = tmp_path / "store"
-    monkeypatch.setenv("MLBERT_CACHE_DIR", str(store))
-    first, ir = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "a", "--seq-len", 64)
-    assert "quantising the encoder to int8" in first
-    assert len(list((store / "int8-encoders").iterdir())) == 1
+    """After the int8_cache fixture quantised (its stderr said so), a second int8 cache of the same
+    encoder and --seq-len, with other settings, uses the kept encoder (no quantising, the same IR
+    bytes); another --seq-len gets its own."""
+    entry = _kept_entry(int8_cache)
+    assert (entry / "int8-encoder.json").is_file()
+    ir = json.loads((int8_cache / "manifest.json").read_text())["features"]["encoder_ir"]
     again, ir_again = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "b", "--seq-len", 64,
                                     "--windows", "--stride", 40, "--pooling", "mean,cls")
     assert "quantising" not in again and "quantised earlier" in again
     assert ir_again == ir
     other, ir_other = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "c", "--seq-len", 32)
     assert "quantising the encoder to int8" in other and ir_other != ir
-    assert len([p for p in (store / "int8-encoders").iterdir() if not p.name.startswith(".")]) == 2
+    assert _kept_entry(tmp_path / "c") != entry and (_kept_entry(tmp_path / "c") / "int8-encoder.json").is_file()
 
 
-def test_damaged_kept_int8_encoder_is_quantised_again_to_the_same_features(tiny_models, tiny_archive, tmp_path,
-                                                                           monkeypatch, runner, cli_main):
+def test_damaged_kept_int8_encoder_is_quantised_again_to_the_same_features(int8_cache, tiny_models, tiny_archive,
+                                                                           tmp_path, monkeypatch, runner, cli_main):
     """Quantising on the built-in corpus is deterministic (the same weights; only OpenVINO's generated
     node names differ), so a cache's features do not depend on whether its int8 encoder was kept or
     made anew; a damaged kept copy is never used, and is replaced."""
+    from mlbert.data.digest import sha256_file
     from mlbert.extract.cache.read import read_split
 
+    kept = _kept_entry(int8_cache)
     store = tmp_path / "store"
+    entry = store / "int8-encoders" / kept.name
+    shutil.copytree(kept, entry)
     monkeypatch.setenv("MLBERT_CACHE_DIR", str(store))
-    _, ir = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "a", "--seq-len", 64)
-    (entry,) = (store / "int8-encoders").iterdir()
     weights = entry / "encoder-int8.bin"
     weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)
-    stderr, ir_again = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "b", "--seq-len", 64)
+    stderr, ir_again = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "b", *FLAGS)
     assert "quantising the encoder to int8" in stderr
+    ir = json.loads((int8_cache / "manifest.json").read_text())["features"]["encoder_ir"]
     assert ir_again["encoder-int8.bin"] == ir["encoder-int8.bin"]
-    first, _, _, _ = read_split(tmp_path / "a", "test", ["mean"])
-    remade, _, _, _ = read_split(tmp_path / "b", "test", ["mean"])
-    assert np.array_equal(first["mean"], remade["mean"])
-    kept = json.loads((entry / "int8-encoder.json").read_text())["files"]
-    assert kept == ir_again  # the kept copy is whole again, and is the one just made
-    from mlbert.data.digest import sha256_file
+    first, _, _, _ = read_split(int8_cache, "test", ["mean", "max"])
+    remade, _, _, _ = read_split(tmp_path / "b", "test", ["mean", "max"])
+    for pooling in ("mean", "max"):
+        assert np.array_equal(first[pooling], remade[pooling])
+    assert json.loads((entry / "int8-encoder.json").read_text())["files"] == ir_again  # whole again, the new one
     assert sha256_file(weights) == ir["encoder-int8.bin"]
+
+
+def test_int8_extract_goes_on_when_the_store_cannot_be_written(tiny_models, tiny_archive, tmp_path, monkeypatch,
+                                                               runner, cli_main):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the user's, not a folder")
+    monkeypatch.setenv("MLBERT_CACHE_DIR", str(blocker))
+    stderr, ir = _int8_extract(runner, cli_main, tiny_models, tiny_archive, tmp_path / "cache", "--seq-len", 64)
+    assert "warning: cannot keep the int8 encoder" in stderr and "MLBERT_CACHE_DIR" in stderr
+    assert blocker.read_text() == "the user's, not a folder"
+    assert sorted(ir) == ["encoder-int8.bin", "encoder-int8.xml"]

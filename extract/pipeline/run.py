@@ -271,37 +271,48 @@ def _checked_featurizer(preprocessor: str, encoder: str, settings: FeatureSettin
     built-in corpus and kept; it ends up in `scratch` either way. A kept one spares loading the
     TensorFlow encoder at all.
     """
-    import tensorflow as tf
-
     from ..features.featurizer import Featurizer
 
     probe = next((reviews[s].texts[:8] for s in splits if len(reviews[s])), [])
     pre = handles.load(preprocessor, "--preprocessor", "preprocessor")
     if settings.precision == "int8":
-        fast = runtime.int8_encoder(_int8_encoder_dir(pre, preprocessor, encoder, settings, batch_size, out,
-                                                      existing, scratch, identities))
-    else:
-        fast = None if settings.precision == "fp32" else runtime.openvino_encoder(encoder, settings.precision)
-    try:
-        if fast is None:
-            featurizer, _ = _tensorflow_featurizer(pre, preprocessor, encoder, settings, batch_size)
-        else:
-            featurizer = Featurizer(pre, fast, settings, batch_size=batch_size)
+        folder = _int8_encoder_dir(pre, preprocessor, encoder, settings, batch_size, out, existing, scratch,
+                                   identities)
+        with _first_batch_errors(encoder, preprocessor):
+            featurizer = Featurizer(pre, runtime.int8_encoder(folder), settings, batch_size=batch_size)
+            featurizer.features(list(probe))
+        return featurizer
+    featurizer, _ = _tensorflow_featurizer(pre, preprocessor, encoder, settings, batch_size)
+    with _first_batch_errors(encoder, preprocessor):
         featurizer.features(list(probe))
+        if settings.precision == "bf16":  # the SavedModel works as it is; now the converted one
+            featurizer = Featurizer(pre, runtime.openvino_encoder(encoder, "bf16"), settings, batch_size=batch_size)
+            featurizer.features(list(probe))
+    return featurizer
+
+
+@contextlib.contextmanager
+def _first_batch_errors(encoder: str, preprocessor: str):
+    import tensorflow as tf
+
+    try:
+        yield
     except (tf.errors.OpError, ValueError, TypeError, KeyError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise BadInput(f"--encoder {encoder}: encoding a first batch failed ({first}); pass a BERT encoder with "
                        f"the TF Hub interface, made for --preprocessor {preprocessor}")
-    return featurizer
 
 
 def _tensorflow_featurizer(pre, preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int):
+    """The TensorFlow encoder loaded, checked against the preprocessor and the settings. Returns the
+    featurizer and the encoder's maximum sequence length (None when unknown)."""
     from ..features.featurizer import Featurizer
 
     enc = handles.load(encoder, "--encoder", "encoder")
     max_positions = handles.check_pair(pre, enc, preprocessor, encoder)
     settings.validate(max_positions)
-    return Featurizer(pre, enc, settings, batch_size=batch_size), max_positions
+    with _first_batch_errors(encoder, preprocessor):
+        return Featurizer(pre, enc, settings, batch_size=batch_size), max_positions
 
 
 def _int8_encoder_dir(pre, preprocessor: str, encoder: str, settings: FeatureSettings, batch_size: int, out,

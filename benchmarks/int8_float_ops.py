@@ -1,0 +1,97 @@
+"""Does the int8 encoder get closer to fp32 with its floating-point ops in fp32?
+
+    python benchmarks/int8_float_ops.py [--n 200]
+
+OpenVINO runs the ops NNCF leaves unquantised (LayerNorm, softmax, GELU, ...) in bf16 on a CPU
+that has it, which `extract --precision int8` keeps. This compiles the same quantised encoder (the
+recipe and built-in corpus extract uses, all-MiniLM-L6-v2 imported) twice, with that default and
+with INFERENCE_PRECISION_HINT f32, and measures each against TensorFlow fp32 on N IMDB *train*
+reviews (after the first 64; no test review, no labels), 128-token windows with stride 126: per
+pooling the mean and lowest cosine and the largest absolute difference, and the best of two
+alternating timed runs. Writes benchmarks/results/int8_float_ops.json.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from extract_throughput import ensure_encoder  # noqa: E402
+from imdb_results import SHARED, cpu_model  # noqa: E402
+
+POOLINGS = ("mean", "max", "cls")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200)
+    args = parser.parse_args()
+
+    import numpy as np
+    import openvino as ov
+
+    from mlbert.data.sources import read_source
+    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.features.featurizer import Featurizer
+    from mlbert.extract.features.settings import FeatureSettings
+
+    folder = ensure_encoder("minilm")
+    texts = read_source(str(SHARED / "data/imdb/aclImdb_v1.tar.gz"), ["train"], seed=0,
+                        limit=64 + args.n)["train"].texts[64:]
+    pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
+    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS)
+    fp32 = Featurizer(pre, enc, settings)
+    reference = fp32.features(texts)
+    calibration = fp32.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES,
+                                      settings=dataclasses.replace(settings, stride=126))  # as extract cuts it
+    ir = Path(tempfile.mkdtemp())
+    runtime.quantize(str(folder / "encoder"), calibration, ir)
+
+    core = ov.Core()
+    featurizers = {}
+    for name, hint in (("default (bf16 float ops)", None), ("f32 float ops", "f32")):
+        model = core.read_model(str(ir / runtime.IR_XML))
+        config = {"INFERENCE_NUM_THREADS": os.cpu_count() or 1, "PERFORMANCE_HINT": "LATENCY"}
+        if hint:
+            config["INFERENCE_PRECISION_HINT"] = hint
+        compiled = core.compile_model(model, "CPU", config)
+        encoder = runtime.OpenVinoEncoder(compiled, runtime._layer_count(model), "int8")
+        featurizers[name] = (Featurizer(pre, encoder, settings), str(compiled.get_property("INFERENCE_PRECISION_HINT")))
+    seconds, outputs = {name: [] for name in featurizers}, {}
+    for _ in range(2):
+        for name, (featurizer, _) in featurizers.items():
+            t0 = time.perf_counter()
+            outputs[name] = featurizer.features(texts)
+            seconds[name].append(time.perf_counter() - t0)
+    rows = []
+    for name, (_, hint) in featurizers.items():
+        row = {"variant": name, "float_ops": hint, "best_seconds": round(min(seconds[name]), 2), "fidelity": {}}
+        for pooling in POOLINGS:
+            a = reference[pooling].reshape(len(texts), -1).astype(np.float64)
+            b = outputs[name][pooling].reshape(len(texts), -1).astype(np.float64)
+            cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+            row["fidelity"][pooling] = {"cosine_mean": round(float(cos.mean()), 5),
+                                        "cosine_min": round(float(cos.min()), 5),
+                                        "max_abs_diff": round(float(np.abs(a - b).max()), 3)}
+        rows.append(row)
+    result = {"reviews": args.n, "data": "IMDB train split, after the first 64 reviews (seeded order)",
+              "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, windows, stride 126",
+              "recipe": runtime.RECIPE, "rows": rows, "versions": {"openvino": ov.__version__},
+              "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"),
+              "command": "python benchmarks/int8_float_ops.py " + " ".join(sys.argv[1:])}
+    out = ROOT / "benchmarks" / "results" / "int8_float_ops.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
