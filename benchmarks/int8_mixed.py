@@ -1,0 +1,112 @@
+"""Which matmuls to leave out of int8 for features closer to fp32, and at what speed?
+
+    python benchmarks/int8_mixed.py [--n 200]
+
+The int8 encoder's features differ from fp32's through its int8 matmuls (int8_float_ops.json:
+the float ops' precision does not matter). This quantises the encoder as `extract` does (recipe,
+built-in corpus), except that NNCF's ignored scope leaves some matmuls in floating point (bf16,
+OpenVINO's default on this CPU), and measures each variant against TensorFlow fp32 on N IMDB
+*train* reviews after the first 64 (no test review, no labels), 128-token windows, stride 126:
+per pooling the mean and lowest cosine and the largest absolute difference, and the best of two
+alternating timed runs of Featurizer.features. Variants (all-MiniLM-L6-v2: six layers, each with
+a fused QKV, an attention output, an FFN up and an FFN down matmul):
+- all: every matmul int8 (what extract does);
+- ffn_down: the six FFN down projections (their inputs are GELU outputs, where BERT quantisation
+  is known to lose most) kept in floating point: a third of the encoder's dense FLOPs;
+- first_last_ffn_down: only the first and the last layer's.
+Writes benchmarks/results/int8_mixed.json.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from extract_throughput import ensure_encoder  # noqa: E402
+from imdb_results import SHARED, cpu_model  # noqa: E402
+
+POOLINGS = ("mean", "max", "cls")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200)
+    args = parser.parse_args()
+
+    import nncf
+    import numpy as np
+    import openvino as ov
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, AdvancedSmoothQuantParameters
+
+    from mlbert.data.sources import read_source
+    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.features.featurizer import Featurizer
+    from mlbert.extract.features.settings import FeatureSettings
+
+    folder = ensure_encoder("minilm")
+    texts = read_source(str(SHARED / "data/imdb/aclImdb_v1.tar.gz"), ["train"], seed=0,
+                        limit=64 + args.n)["train"].texts[64:]
+    pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
+    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS)
+    fp32 = Featurizer(pre, enc, settings)
+    reference = fp32.features(texts)
+    calibration = fp32.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
+
+    model = ov.convert_model(str(folder / "encoder"))
+    # FFN down projections: the matmuls whose activation input is the intermediate (widest) size.
+    widths = {op.get_friendly_name(): op.input(0).get_partial_shape()[-1].get_length()
+              for op in model.get_ordered_ops() if op.get_type_name() == "MatMul"}
+    down = [name for name, width in widths.items() if width == max(widths.values())]
+    variants = {"all": [], "ffn_down": down, "first_last_ffn_down": [down[0], down[-1]]}
+    advanced = AdvancedQuantizationParameters(smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1),
+                                              disable_bias_correction=True)
+    featurizers = {}
+    for name, ignored in variants.items():
+        with contextlib.redirect_stdout(sys.stderr):
+            quantized = nncf.quantize(ov.convert_model(str(folder / "encoder")), nncf.Dataset(calibration),
+                                      model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration),
+                                      advanced_parameters=advanced,
+                                      ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None)
+        ir = Path(tempfile.mkdtemp())
+        ov.save_model(quantized, str(ir / runtime.IR_XML), compress_to_fp16=False)
+        featurizers[name] = Featurizer(pre, runtime.int8_encoder(ir), settings)
+    seconds, outputs = {name: [] for name in variants}, {}
+    for _ in range(2):
+        for name, featurizer in featurizers.items():
+            t0 = time.perf_counter()
+            outputs[name] = featurizer.features(texts)
+            seconds[name].append(time.perf_counter() - t0)
+    rows = []
+    for name, ignored in variants.items():
+        row = {"variant": name, "float_matmuls": ignored, "best_seconds": round(min(seconds[name]), 2),
+               "speed_vs_all": round(min(seconds["all"]) / min(seconds[name]), 3), "fidelity": {}}
+        for pooling in POOLINGS:
+            a = reference[pooling].reshape(len(texts), -1).astype(np.float64)
+            b = outputs[name][pooling].reshape(len(texts), -1).astype(np.float64)
+            cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+            row["fidelity"][pooling] = {"cosine_mean": round(float(cos.mean()), 5),
+                                        "cosine_min": round(float(cos.min()), 5),
+                                        "max_abs_diff": round(float(np.abs(a - b).max()), 3)}
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    result = {"reviews": args.n, "data": "IMDB train split, after the first 64 reviews (seeded order)",
+              "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, windows, stride 126",
+              "recipe": runtime.RECIPE, "rows": rows,
+              "versions": {"openvino": ov.__version__, "nncf": nncf.__version__}, "cpu": cpu_model(),
+              "date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/int8_mixed.py " + " ".join(sys.argv[1:])}
+    out = ROOT / "benchmarks" / "results" / "int8_mixed.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
