@@ -178,7 +178,8 @@ def main() -> int:
 @click.option("--precision", default=default("precision"), show_default=True,
               type=click.Choice(["fp32", "bf16", "int8"]),
               help="The encoder call's arithmetic: fp32 in TensorFlow; bf16 or int8 in OpenVINO (pip install "
-                   "'multilayer-bert-sentiment[fast]'), int8 quantised once on the data's first reviews. "
+                   "'multilayer-bert-sentiment[fast]'), int8 quantised once per encoder and --seq-len on a "
+                   "built-in corpus and kept in $MLBERT_CACHE_DIR (default ~/.cache/mlbert). "
                    "See docs/precision.md for speed and accuracy.")
 @click.option("--batch-size", default=default("batch_size"), show_default=True, type=int,
               help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "

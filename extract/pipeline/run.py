@@ -132,7 +132,8 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
     file. splits: None for every split the data has. labels: a CSV/JSONL file's classes in this
     order (default: sorted). ngrams: also cache each review's hashed word n-grams of 1..ngrams
     tokens, the lexical channel that `train --channel lexical|fused` reads (0: none). precision:
-    fp32 (TensorFlow), bf16 or int8 (OpenVINO; int8 quantised on the first reviews of the data).
+    fp32 (TensorFlow), bf16 or int8 (OpenVINO; int8 quantised once per encoder and seq_len on the
+    built-in corpus, kept in $MLBERT_CACHE_DIR).
     Returns the summary `mlbert extract --json` prints.
     """
     command = command or api_call("extract", {"data": data, "out": out})
