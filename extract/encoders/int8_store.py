@@ -33,7 +33,7 @@ def root() -> Path:
     base = os.environ.get("MLBERT_CACHE_DIR")
     if not base:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlbert"
-    return Path(base) / "int8-encoders"
+    return Path(base).expanduser() / "int8-encoders"  # "~/..." from a .env file, too
 
 
 def _version(name: str) -> str:
