@@ -36,6 +36,33 @@ from imdb_results import SHARED, cpu_model  # noqa: E402
 POOLINGS = ("mean", "max", "cls")
 
 
+def ffn_down_names(model) -> list[str]:
+    """The FFN down projections of an OpenVINO model of the encoder, first layer first: the
+    matmuls whose activation input is the intermediate (widest) size."""
+    widths = {op.get_friendly_name(): op.input(0).get_partial_shape()[-1].get_length()
+              for op in model.get_ordered_ops() if op.get_type_name() == "MatMul"}
+    return [name for name, width in widths.items() if width == max(widths.values())]
+
+
+def quantize_ignoring(encoder: str, calibration: list[dict], ignored: list[str], out_dir: Path) -> Path:
+    """runtime.quantize's recipe, with `ignored` matmuls left in floating point; IR in out_dir."""
+    import nncf
+    import openvino as ov
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, AdvancedSmoothQuantParameters
+
+    from mlbert.extract.encoders import runtime
+
+    advanced = AdvancedQuantizationParameters(smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1),
+                                              disable_bias_correction=True)
+    with contextlib.redirect_stdout(sys.stderr):
+        quantized = nncf.quantize(ov.convert_model(encoder), nncf.Dataset(calibration),
+                                  model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration),
+                                  advanced_parameters=advanced,
+                                  ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None)
+    ov.save_model(quantized, str(Path(out_dir) / runtime.IR_XML), compress_to_fp16=False)
+    return Path(out_dir)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200)
@@ -44,7 +71,6 @@ def main() -> None:
     import nncf
     import numpy as np
     import openvino as ov
-    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, AdvancedSmoothQuantParameters
 
     from mlbert.data.sources import read_source
     from mlbert.extract.encoders import handles, runtime
@@ -61,23 +87,11 @@ def main() -> None:
     reference = fp32.features(texts)
     calibration = fp32.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
 
-    model = ov.convert_model(str(folder / "encoder"))
-    # FFN down projections: the matmuls whose activation input is the intermediate (widest) size.
-    widths = {op.get_friendly_name(): op.input(0).get_partial_shape()[-1].get_length()
-              for op in model.get_ordered_ops() if op.get_type_name() == "MatMul"}
-    down = [name for name, width in widths.items() if width == max(widths.values())]
+    down = ffn_down_names(ov.convert_model(str(folder / "encoder")))
     variants = {"all": [], "ffn_down": down, "first_last_ffn_down": [down[0], down[-1]]}
-    advanced = AdvancedQuantizationParameters(smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1),
-                                              disable_bias_correction=True)
     featurizers = {}
     for name, ignored in variants.items():
-        with contextlib.redirect_stdout(sys.stderr):
-            quantized = nncf.quantize(ov.convert_model(str(folder / "encoder")), nncf.Dataset(calibration),
-                                      model_type=nncf.ModelType.TRANSFORMER, subset_size=len(calibration),
-                                      advanced_parameters=advanced,
-                                      ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None)
-        ir = Path(tempfile.mkdtemp())
-        ov.save_model(quantized, str(ir / runtime.IR_XML), compress_to_fp16=False)
+        ir = quantize_ignoring(str(folder / "encoder"), calibration, ignored, Path(tempfile.mkdtemp()))
         featurizers[name] = Featurizer(pre, runtime.int8_encoder(ir), settings)
     seconds, outputs = {name: [] for name in variants}, {}
     for _ in range(2):
