@@ -46,6 +46,18 @@ def similarity(a, b) -> dict:
             "cosine_mean": float(cos.mean())}
 
 
+def fidelity(reference: dict, other: dict, poolings, digits: int = 3) -> dict:
+    """{pooling: similarity of other's features to reference's, per text}, rounded for a JSON
+    result: cosines to 5 decimals, the largest absolute difference to `digits`."""
+    out = {}
+    for pooling in poolings:
+        n = len(reference[pooling])
+        found = similarity(reference[pooling].reshape(n, -1), other[pooling].reshape(n, -1))
+        out[pooling] = {"cosine_mean": round(found["cosine_mean"], 5), "cosine_min": round(found["cosine_min"], 5),
+                        "max_abs_diff": round(found["max_abs_diff"], digits)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=400)
@@ -80,7 +92,7 @@ def main() -> None:
             enc = runtime.openvino_encoder(encoder_path, name.split("-")[1])
         elif name == "openvino-int8":
             calibrate = Featurizer(pre, tf_encoder, settings)
-            batches = calibrate.packed_batches(calibration_texts, runtime.CALIBRATION_SEQUENCES)
+            batches = calibrate.calibration_batches(calibration_texts, runtime.CALIBRATION_SEQUENCES)
             ir_dir = Path(tempfile.mkdtemp())
             enc = runtime.int8_encoder(runtime.quantize(encoder_path, batches, ir_dir))
         else:

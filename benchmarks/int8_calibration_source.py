@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from encoder_runtimes import fidelity  # noqa: E402
 from extract_throughput import ensure_encoder  # noqa: E402
 from imdb_results import SHARED, cpu_model  # noqa: E402
 
@@ -44,7 +45,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import nncf
-    import numpy as np
     import openvino as ov
 
     from mlbert.data.sources import read_source
@@ -75,7 +75,7 @@ def main() -> None:
         return {"imdb": fp32.packed_batches(imdb[:CALIBRATION_REVIEWS], n, settings=own),
                 "sst5": fp32.packed_batches(sst5["train"].texts, n,
                                             settings=FeatureSettings(seq_len=seq_len, poolings=POOLINGS)),
-                "corpus": fp32.packed_batches(runtime.calibration_texts(), n)}  # what extract does
+                "corpus": fp32.calibration_batches(runtime.calibration_texts(), n)}  # what extract does
 
     rows = []
     for seq_len in (128, 512):
@@ -91,13 +91,8 @@ def main() -> None:
                 if settings.seq_len != seq_len:
                     continue
                 out = Featurizer(pre, int8, settings).features(texts)
-                for pooling in POOLINGS:
-                    a = references[name][pooling].reshape(len(texts), -1).astype(np.float64)
-                    b = out[pooling].reshape(len(texts), -1).astype(np.float64)
-                    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-                    row["fidelity"][f"{name}/{pooling}"] = {
-                        "cosine_mean": round(float(cos.mean()), 5), "cosine_min": round(float(cos.min()), 5),
-                        "max_abs_diff": round(float(np.abs(a - b).max()), 3)}
+                for pooling, found in fidelity(references[name], out, POOLINGS).items():
+                    row["fidelity"][f"{name}/{pooling}"] = found
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
     result = {"held_out": f"{args.n} IMDB train reviews after the first {CALIBRATION_REVIEWS}; "

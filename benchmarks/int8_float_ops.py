@@ -13,7 +13,6 @@ alternating timed runs. Writes benchmarks/results/int8_float_ops.json.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -24,10 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from extract_throughput import ensure_encoder  # noqa: E402
-from imdb_results import SHARED, cpu_model  # noqa: E402
-
-POOLINGS = ("mean", "max", "cls")
+from encoder_runtimes import fidelity  # noqa: E402
+from imdb_results import cpu_model  # noqa: E402
+from int8_mixed import POOLINGS, held_out  # noqa: E402
 
 
 def main() -> None:
@@ -35,24 +33,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     args = parser.parse_args()
 
-    import numpy as np
     import openvino as ov
 
-    from mlbert.data.sources import read_source
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.encoders import runtime
     from mlbert.extract.features.featurizer import Featurizer
-    from mlbert.extract.features.settings import FeatureSettings
 
-    folder = ensure_encoder("minilm")
-    texts = read_source(str(SHARED / "data/imdb/aclImdb_v1.tar.gz"), ["train"], seed=0,
-                        limit=64 + args.n)["train"].texts[64:]
-    pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
-    settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS)
-    fp32 = Featurizer(pre, enc, settings)
-    reference = fp32.features(texts)
-    calibration = fp32.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES,
-                                      settings=dataclasses.replace(settings, stride=126))  # as extract cuts it
+    folder, pre, fp32, texts, reference, calibration = held_out(args.n)
+    settings = fp32.settings
     ir = Path(tempfile.mkdtemp())
     runtime.quantize(str(folder / "encoder"), calibration, ir)
 
@@ -74,15 +61,8 @@ def main() -> None:
             seconds[name].append(time.perf_counter() - t0)
     rows = []
     for name, (_, hint) in featurizers.items():
-        row = {"variant": name, "float_ops": hint, "best_seconds": round(min(seconds[name]), 2), "fidelity": {}}
-        for pooling in POOLINGS:
-            a = reference[pooling].reshape(len(texts), -1).astype(np.float64)
-            b = outputs[name][pooling].reshape(len(texts), -1).astype(np.float64)
-            cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-            row["fidelity"][pooling] = {"cosine_mean": round(float(cos.mean()), 5),
-                                        "cosine_min": round(float(cos.min()), 5),
-                                        "max_abs_diff": round(float(np.abs(a - b).max()), 3)}
-        rows.append(row)
+        rows.append({"variant": name, "float_ops": hint, "best_seconds": round(min(seconds[name]), 2),
+                     "fidelity": fidelity(reference, outputs[name], POOLINGS)})
     result = {"reviews": args.n, "data": "IMDB train split, after the first 64 reviews (seeded order)",
               "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, windows, stride 126",
               "recipe": runtime.RECIPE, "rows": rows, "versions": {"openvino": ov.__version__},

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from encoder_runtimes import fidelity  # noqa: E402
 from extract_throughput import ensure_encoder  # noqa: E402
 from imdb_results import SHARED, cpu_model  # noqa: E402
 
@@ -63,15 +64,10 @@ def quantize_ignoring(encoder: str, calibration: list[dict], ignored: list[str],
     return Path(out_dir)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=200)
-    args = parser.parse_args()
-
-    import nncf
-    import numpy as np
-    import openvino as ov
-
+def held_out(n: int):
+    """What int8_mixed.py and int8_float_ops.py measure on: (encoder folder, preprocessor, fp32
+    featurizer, the N IMDB train reviews after the first 64, their fp32 features, calibration
+    batches as extract cuts them)."""
     from mlbert.data.sources import read_source
     from mlbert.extract.encoders import handles, runtime
     from mlbert.extract.features.featurizer import Featurizer
@@ -79,13 +75,27 @@ def main() -> None:
 
     folder = ensure_encoder("minilm")
     texts = read_source(str(SHARED / "data/imdb/aclImdb_v1.tar.gz"), ["train"], seed=0,
-                        limit=64 + args.n)["train"].texts[64:]
+                        limit=64 + n)["train"].texts[64:]
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
     enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
-    settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS)
-    fp32 = Featurizer(pre, enc, settings)
-    reference = fp32.features(texts)
-    calibration = fp32.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
+    fp32 = Featurizer(pre, enc, FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS))
+    calibration = fp32.calibration_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
+    return folder, pre, fp32, texts, fp32.features(texts), calibration
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200)
+    args = parser.parse_args()
+
+    import nncf
+    import openvino as ov
+
+    from mlbert.extract.encoders import runtime
+    from mlbert.extract.features.featurizer import Featurizer
+
+    folder, pre, fp32, texts, reference, calibration = held_out(args.n)
+    settings = fp32.settings
 
     down = ffn_down_names(ov.convert_model(str(folder / "encoder")))
     variants = {"all": [], "ffn_down": down, "first_last_ffn_down": [down[0], down[-1]]}
@@ -102,14 +112,8 @@ def main() -> None:
     rows = []
     for name, ignored in variants.items():
         row = {"variant": name, "float_matmuls": ignored, "best_seconds": round(min(seconds[name]), 2),
-               "speed_vs_all": round(min(seconds["all"]) / min(seconds[name]), 3), "fidelity": {}}
-        for pooling in POOLINGS:
-            a = reference[pooling].reshape(len(texts), -1).astype(np.float64)
-            b = outputs[name][pooling].reshape(len(texts), -1).astype(np.float64)
-            cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-            row["fidelity"][pooling] = {"cosine_mean": round(float(cos.mean()), 5),
-                                        "cosine_min": round(float(cos.min()), 5),
-                                        "max_abs_diff": round(float(np.abs(a - b).max()), 3)}
+               "speed_vs_all": round(min(seconds["all"]) / min(seconds[name]), 3)}
+        row["fidelity"] = fidelity(reference, outputs[name], POOLINGS)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     result = {"reviews": args.n, "data": "IMDB train split, after the first 64 reviews (seeded order)",

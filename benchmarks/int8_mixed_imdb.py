@@ -43,8 +43,8 @@ def main() -> None:
     pre = handles.load(preprocessor, "--preprocessor", "preprocessor")
     enc = handles.load(encoder, "--encoder", "encoder")
     settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))
-    calibration = Featurizer(pre, enc, settings).packed_batches(runtime.calibration_texts(),
-                                                                runtime.CALIBRATION_SEQUENCES)
+    calibration = Featurizer(pre, enc, settings).calibration_batches(runtime.calibration_texts(),
+                                                                     runtime.CALIBRATION_SEQUENCES)
     down = ffn_down_names(ov.convert_model(encoder))
     ignored = [down[0], down[-1]]
     store = Path(tempfile.mkdtemp(prefix="int8-mixed-store-"))

@@ -24,9 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
-from imdb_results import ENCODERS, SHARED, cli, cpu_model  # this script's folder is on sys.path
+from encoder_runtimes import fidelity  # this script's folder is on sys.path
+from imdb_results import ENCODERS, SHARED, cli, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 ENCODER = ROOT / "runs" / "encoder-minilm"
@@ -48,13 +48,7 @@ def feature_differences(fp32_cache: Path, other: Path) -> dict:
     a, _, ids_a, manifest = read_split(fp32_cache, "test", ["mean", "max", "cls"])
     b, _, ids_b, _ = read_split(other, "test", ["mean", "max", "cls"])
     assert ids_a == ids_b, "the caches must hold the same reviews in the same order"
-    out = {}
-    for p in ("mean", "max", "cls"):
-        x, y = a[p].astype(np.float64), b[p].astype(np.float64)
-        cos = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
-        out[p] = {"max_abs_diff": round(float(np.abs(x - y).max()), 4), "cosine_mean": round(float(cos.mean()), 5),
-                  "cosine_min": round(float(cos.min()), 5)}
-    return out
+    return fidelity(a, b, ("mean", "max", "cls"), digits=4)
 
 
 def train_and_score(cache: Path, model: Path, train_args: list[str], commands: list[str]) -> dict:

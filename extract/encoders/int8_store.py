@@ -9,7 +9,7 @@ made anew. A cache's features never depend on which data came first.
 Kept under $MLBERT_CACHE_DIR (default $XDG_CACHE_HOME/mlbert, else ~/.cache/mlbert), in
 int8-encoders/<key>/, each entry written under a temporary name and renamed whole. Its files are
 checked against their recorded sha256 on every use; a damaged entry is quantised again and
-replaced. Deleting the folder is always safe: it only costs the next int8 extract the quantising.
+replaced (only a folder that holds our int8-encoder.json is ever removed). Deleting the folder is always safe: it only costs the next int8 extract the quantising.
 """
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ import os
 import shutil
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 from ...data.digest import sha256_file
+from ...data.folders import read_marker
+from ...data.provenance import versions
 from .runtime import CALIBRATION_CORPUS, IR_BIN, IR_XML, RECIPE
 
 META = "int8-encoder.json"
@@ -36,34 +37,25 @@ def root() -> Path:
     return Path(base).expanduser() / "int8-encoders"  # "~/..." from a .env file, too
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def key(encoder: dict, preprocessor: dict, seq_len: int) -> str:
     """Everything the quantised encoder depends on. encoder and preprocessor are the identities a
     cache records (handle, and a content digest for local folders)."""
+    installed = versions()
     parts = {"encoder": encoder.get("sha256") or encoder["handle"],
              "preprocessor": preprocessor.get("sha256") or preprocessor["handle"], "seq_len": seq_len,
              "recipe": RECIPE, "corpus": sha256_file(CALIBRATION_CORPUS),
-             "openvino": _version("openvino"), "nncf": _version("nncf")}
+             **{name: installed[name] for name in ("openvino", "nncf")}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def lookup(entry_key: str) -> dict | None:
     """The kept entry's record, with its folder, when it is there and whole; else None."""
     folder = root() / entry_key
+    meta = read_marker(folder, META, FORMAT)
     try:
-        meta = json.loads((folder / META).read_text())
-        if meta.get("format") != FORMAT:
+        if meta is None or any(sha256_file(folder / name) != digest for name, digest in meta["files"].items()):
             return None
-        for name, digest in meta["files"].items():
-            if sha256_file(folder / name) != digest:
-                return None
-    except (OSError, ValueError, KeyError, AttributeError):
+    except (OSError, KeyError, AttributeError):
         return None
     return {**meta, "folder": str(folder)}
 
@@ -83,7 +75,9 @@ def keep(entry_key: str, ir_dir, record: dict) -> None:
             (scratch / META).write_text(json.dumps({"format": FORMAT, **record, "files": files}, indent=2) + "\n")
             if lookup(entry_key) is not None:  # another run kept the same encoder meanwhile
                 return
-            if target.exists():  # damaged: ours, and the new one is ready
+            if target.exists():  # damaged, and the new one is ready: replaced only when it is ours
+                if read_marker(target, META, FORMAT) is None:
+                    raise OSError(f"{target} exists and is not an int8 encoder kept by mlbert; it was left as it is")
                 shutil.rmtree(target)
             try:
                 os.rename(scratch, target)

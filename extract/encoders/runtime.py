@@ -32,7 +32,7 @@ CALIBRATION_SEQUENCES = 192
 CALIBRATION_CORPUS = Path(__file__).with_name("calibration.txt")
 # What shapes the quantised encoder besides the models and the corpus: a change here must give a new
 # int8_store key.
-RECIPE = "nncf.quantize transformer, no SmoothQuant, no bias correction, 192 sequences, v1"
+RECIPE = f"nncf.quantize transformer, no SmoothQuant, no bias correction, {CALIBRATION_SEQUENCES} sequences, v1"
 INSTALL = "pip install 'multilayer-bert-sentiment[fast]'"
 
 

@@ -13,6 +13,7 @@ serving model is built from it, from the same functions.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -179,6 +180,13 @@ class Featurizer:
         plan = self._batch_plan(seg_lens)
         return [{k: v.numpy() for k, v in self._pack(t, l, length).items()}
                 for (t, l, length) in _encoder_feed(plan, tokens, seg_lens)]
+
+    def calibration_batches(self, texts: list[str], max_sequences: int) -> list[dict]:
+        """Calibration batches for a quantised encoder: full windows of seq_len over each text,
+        whatever the featurizer's own truncation, so every position up to seq_len is calibrated."""
+        s = self.settings
+        return self.packed_batches(texts, max_sequences,
+                                   dataclasses.replace(s, truncation="head", windows=True, stride=s.seq_len - 2))
 
     def _batch_plan(self, lens):
         """Length-sorted batches of segments, each padded to its own bucketed length.

@@ -6,7 +6,6 @@ running the same command again after an interruption redoes only what is missing
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import os
 import shutil
@@ -331,10 +330,7 @@ def _int8_encoder_dir(pre, preprocessor: str, encoder: str, settings: FeatureSet
               file=sys.stderr, flush=True)
         return scratch
     tensorflow, max_positions = _tensorflow_featurizer(pre, preprocessor, encoder, settings, batch_size)
-    # Full windows over the corpus: every position up to seq_len sees calibration tokens.
-    windows = dataclasses.replace(settings, truncation="head", windows=True, stride=settings.seq_len - 2)
-    calibration = tensorflow.packed_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES,
-                                            settings=windows)
+    calibration = tensorflow.calibration_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
     sequences = sum(len(b["input_mask"]) for b in calibration)
     print(f"extract: quantising the encoder to int8 (once for this encoder and --seq-len), calibrated on "
           f"{sequences} sequences of the built-in corpus", file=sys.stderr, flush=True)
