@@ -9,7 +9,8 @@ made anew. A cache's features never depend on which data came first.
 Kept under $MLBERT_CACHE_DIR (default $XDG_CACHE_HOME/mlbert, else ~/.cache/mlbert), in
 int8-encoders/<key>/, each entry written under a temporary name and renamed whole. Its files are
 checked against their recorded sha256 on every use; a damaged entry is quantised again and
-replaced (only a folder that holds our int8-encoder.json is ever removed). Deleting the folder is always safe: it only costs the next int8 extract the quantising.
+replaced (only a folder that holds our int8-encoder.json is ever removed). Deleting the folder is
+always safe: it only costs the next int8 extract the quantising.
 """
 from __future__ import annotations
 
