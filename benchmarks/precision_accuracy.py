@@ -86,8 +86,10 @@ def main() -> None:
                                        *spec["extract"], "--precision", precision)
             commands.append(shown)
             scored = train_and_score(cache, cache.parent / "model", spec["train"], commands)
+            runtime = json.loads((cache / "manifest.json").read_text())["features"]["runtime"]
             row[precision] = {
                 "cache": str(cache.relative_to(ROOT)), **scored,
+                "recipe": runtime.get("calibration", {}).get("recipe"),
                 "test_accuracy_minus_fp32": round(scored["test_accuracy"] - row["fp32"]["test_accuracy"], 4),
                 "extract_wall_seconds": round(wall, 1),
                 "extract_seconds": {s: v["seconds"] for s, v in summary["splits"].items()},

@@ -57,6 +57,28 @@ def test_int8_manifest_records_runtime_and_covers_precision_in_fingerprint(int8_
         assert (int8_cache / name).is_file()
 
 
+def test_int8_recipe_keeps_the_first_and_last_ffn_down_projections_in_float(int8_cache, tiny_models):
+    """The cache's int8 encoder: the FFN down projections runtime.float_matmuls names multiply by
+    float weights; every other dense matmul by int8 weights (dequantised in the graph)."""
+    import openvino as ov
+
+    from mlbert.extract.encoders import runtime
+
+    converted = ov.convert_model(str(tiny_models["encoder"]))
+    down = runtime.ffn_down_projections(converted)
+    assert len(down) == 2 and runtime.float_matmuls(converted) == down  # the tiny encoder has two layers
+    dense = {op.get_friendly_name() for op in converted.get_ordered_ops()
+             if op.get_type_name() == "MatMul" and op.input_value(1).get_node().get_type_name() == "Constant"}
+    assert len(dense) == 2 * 4 + 1  # per layer QKV, attention output, FFN up and down; the pooler
+    quantized = ov.Core().read_model(str(int8_cache / runtime.IR_XML))
+    weights = {op.get_friendly_name(): op.input_value(1).get_node() for op in quantized.get_ordered_ops()
+               if op.get_friendly_name() in dense}
+    assert weights.keys() == dense
+    in_float = {name for name, node in weights.items()
+                if node.get_type_name() == "Constant" and node.get_element_type() == ov.Type.f32}
+    assert in_float == set(down)
+
+
 def test_int8_features_are_close_to_fp32(int8_cache, extracted):
     """Per review, the pooled features' cosine to fp32's. On all-MiniLM-L6-v2 the int8 features sit at
     cosine 0.998 (mean pooling, benchmarks/results/encoder_runtimes.json); the tiny random encoder
