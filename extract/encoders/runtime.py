@@ -13,6 +13,7 @@ encodes exactly as extract did.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -145,6 +146,22 @@ def float_matmuls(model) -> list[str]:
     return list(dict.fromkeys(down[:1] + down[-1:]))
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """NNCF writes progress bars and its log (a handler made on its import, bound to the process's
+    stdout) where --json output goes: both go to stderr meanwhile."""
+    handlers = [h for h in logging.getLogger("nncf").handlers if isinstance(h, logging.StreamHandler)]
+    streams = [h.stream for h in handlers]
+    try:
+        for handler in handlers:
+            handler.setStream(sys.stderr)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for handler, stream in zip(handlers, streams):
+            handler.setStream(stream)
+
+
 def quantize(handle: str, calibration: list[dict], out_dir, float_names: list[str] | None = None) -> Path:
     """int8: quantise the converted SavedModel on calibration batches (packed numpy inputs) and write
     the IR to out_dir/encoder-int8.xml and .bin. Returns out_dir. `float_names`, the matmuls left in
@@ -160,8 +177,7 @@ def quantize(handle: str, calibration: list[dict], out_dir, float_names: list[st
     advanced = AdvancedQuantizationParameters(smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1),
                                               disable_bias_correction=True)
     ignored = float_matmuls(model) if float_names is None else float_names
-    # NNCF draws progress bars on stdout, where --json output goes: they go to stderr instead.
-    with contextlib.redirect_stdout(sys.stderr):
+    with _stdout_to_stderr():
         quantized = nncf.quantize(model, nncf.Dataset(calibration), model_type=nncf.ModelType.TRANSFORMER,
                                   subset_size=len(calibration), advanced_parameters=advanced,
                                   ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None)
