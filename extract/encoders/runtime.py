@@ -147,17 +147,21 @@ def float_matmuls(model) -> list[str]:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr():
+def _nncf_on_stderr():
     """NNCF writes progress bars and its log (a handler made on its import, bound to the process's
-    stdout) where --json output goes: both go to stderr meanwhile."""
-    handlers = [h for h in logging.getLogger("nncf").handlers if isinstance(h, logging.StreamHandler)]
-    streams = [h.stream for h in handlers]
+    stdout) where --json output goes: both go to stderr meanwhile, and its log only from warnings
+    up (its INFO lines list node numbers of the graph, which tell a user nothing)."""
+    logger = logging.getLogger("nncf")
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    streams, level = [h.stream for h in handlers], logger.level
     try:
+        logger.setLevel(logging.WARNING)
         for handler in handlers:
             handler.setStream(sys.stderr)
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
+        logger.setLevel(level)
         for handler, stream in zip(handlers, streams):
             handler.setStream(stream)
 
@@ -177,7 +181,7 @@ def quantize(handle: str, calibration: list[dict], out_dir, float_names: list[st
     advanced = AdvancedQuantizationParameters(smooth_quant_alphas=AdvancedSmoothQuantParameters(matmul=-1),
                                               disable_bias_correction=True)
     ignored = float_matmuls(model) if float_names is None else float_names
-    with _stdout_to_stderr():
+    with _nncf_on_stderr():
         quantized = nncf.quantize(model, nncf.Dataset(calibration), model_type=nncf.ModelType.TRANSFORMER,
                                   subset_size=len(calibration), advanced_parameters=advanced,
                                   ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None)
