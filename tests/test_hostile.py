@@ -334,7 +334,10 @@ def test_ctrl_c_stops_the_sweep_and_its_workers(tmp_path, extracted):
     out = tmp_path / "s"
     cmd = [MLBERT, "sweep", "--cache", str(extracted), "--out", str(out), "--lr", "1e-3,2e-3,3e-3",
            "--seed", "0,1", "--epochs", "5", "--patience", "5", "--batch-size", "8", "--workers", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # A terminal's job: its own process group, Ctrl-C not ignored (a test run started in the background
+    # by a non-interactive shell ignores SIGINT, and its children would inherit that).
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     log = out / "trials.jsonl"
     deadline = time.time() + 180
     while time.time() < deadline and not (log.exists() and log.read_text().strip()):
