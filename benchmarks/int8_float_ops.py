@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from encoder_runtimes import fidelity  # noqa: E402
 from imdb_results import cpu_model  # noqa: E402
-from int8_mixed import ALL_INT8_RECIPE, POOLINGS, held_out  # noqa: E402
+from int8_mixed import ALL_INT8_RECIPE, POOLINGS, alternate, held_out  # noqa: E402
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     runtime.quantize(str(folder / "encoder"), calibration, ir, float_names=[])
 
     core = ov.Core()
-    featurizers = {}
+    featurizers, hints = {}, {}
     for name, hint in (("default (bf16 float ops)", None), ("f32 float ops", "f32")):
         model = core.read_model(str(ir / runtime.IR_XML))
         config = {"INFERENCE_NUM_THREADS": os.cpu_count() or 1, "PERFORMANCE_HINT": "LATENCY"}
@@ -52,16 +52,12 @@ def main() -> None:
             config["INFERENCE_PRECISION_HINT"] = hint
         compiled = core.compile_model(model, "CPU", config)
         encoder = runtime.OpenVinoEncoder(compiled, runtime._layer_count(model), "int8")
-        featurizers[name] = (Featurizer(pre, encoder, settings), str(compiled.get_property("INFERENCE_PRECISION_HINT")))
-    seconds, outputs = {name: [] for name in featurizers}, {}
-    for _ in range(2):
-        for name, (featurizer, _) in featurizers.items():
-            t0 = time.perf_counter()
-            outputs[name] = featurizer.features(texts)
-            seconds[name].append(time.perf_counter() - t0)
+        featurizers[name] = Featurizer(pre, encoder, settings)
+        hints[name] = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
+    best, outputs = alternate(featurizers, texts)
     rows = []
-    for name, (_, hint) in featurizers.items():
-        rows.append({"variant": name, "float_ops": hint, "best_seconds": round(min(seconds[name]), 2),
+    for name, hint in hints.items():
+        rows.append({"variant": name, "float_ops": hint, "best_seconds": round(best[name], 2),
                      "fidelity": fidelity(reference, outputs[name], POOLINGS)})
     result = {"reviews": args.n, "data": "IMDB train split, after the first 64 reviews (seeded order)",
               "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, windows, stride 126",
