@@ -99,6 +99,45 @@ def test_int8_features_are_close_to_fp32(int8_cache, extracted):
             assert not np.array_equal(fp32[pooling], int8[pooling])  # the int8 path really ran
 
 
+def test_int8_features_do_not_depend_on_batches_in_flight_or_threads(int8_cache, tiny_models):
+    """The OpenVINO encoder streams batches, one per infer request: with one request, with three,
+    and from two threads sharing one featurizer at once (a server), the same features."""
+    import threading
+
+    from mlbert.data.sources import read_source
+    from mlbert.extract.cache.manifest import read_manifest
+    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.features.featurizer import Featurizer
+    from mlbert.extract.features.settings import FeatureSettings
+
+    texts = read_source(read_manifest(int8_cache)["data"]["path"], ["test"], seed=0)["test"].texts
+    pre = handles.load(str(tiny_models["preprocessor"]), "--preprocessor", "preprocessor")
+    settings = FeatureSettings(seq_len=64, poolings=("mean", "max"))
+
+    def featurizer(requests: int) -> Featurizer:
+        encoder = runtime.int8_encoder(int8_cache)
+        encoder.requests = [encoder.compiled.create_infer_request() for _ in range(requests)]
+        return Featurizer(pre, encoder, settings, batch_size=2)  # many batches, of 4 to 8 sequences
+
+    one = featurizer(1).features(texts)
+    shared = featurizer(3)
+    three = shared.features(texts)
+    results = {}
+
+    def run(name, part):
+        results[name] = shared.features(part)
+
+    threads = [threading.Thread(target=run, args=(name, part)) for name, part in (("a", texts), ("b", texts[::-1]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for pooling in ("mean", "max"):
+        np.testing.assert_allclose(three[pooling], one[pooling], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(results["a"][pooling], one[pooling], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(results["b"][pooling], one[pooling][::-1], rtol=0, atol=1e-6)
+
+
 def test_int8_end_to_end_train_evaluate_predict(int8_cache, tmp_path, runner, cli_main):
     import mlbert
     from mlbert.extract.cache.read import read_split

@@ -88,6 +88,14 @@ def _encoder_feed(plan, tokens, seg_lens) -> tf.data.Dataset:
     return _without_autotune(ds)
 
 
+def _in_place(array: np.ndarray) -> tf.Tensor:
+    """A numpy array as a tensor on the same memory where TensorFlow can use it in place (C-ordered,
+    64-byte aligned); tf.constant copies, 11 ms for a batch of 32 x 128 tokens x 6 layers x 384."""
+    if array.flags.c_contiguous and array.ctypes.data % 64 == 0:
+        return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+    return tf.constant(array)
+
+
 def _ranges(starts, lens):
     """Concatenated aranges [starts[i], starts[i] + lens[i]), without a Python loop."""
     offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
@@ -104,7 +112,7 @@ class Featurizer:
         self.settings = settings
         self.batch_size = batch_size
         self.bucket = bucket
-        probe = self._encode(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))
+        probe, = self._encoded([(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))])
         self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
 
     def _tokenize(self, texts):
@@ -152,14 +160,18 @@ class Featurizer:
     def _pool(self, outputs, mask):
         return pool_layers(tf.unstack(outputs, num=self.encoder.num_layers), mask, self.settings.poolings)
 
-    def _encode(self, values, row_lengths, seq_length) -> dict:
-        """One batch of segments encoded and pooled. A TensorFlow encoder runs inside one graph with
-        the packing and pooling; another runtime (OpenVINO) is called between the two graphs."""
+    def _encoded(self, feed):
+        """Each batch of segments of the feed ((tokens, segment lengths, padded length) triples)
+        encoded and pooled, in order. A TensorFlow encoder runs inside one graph with the packing and
+        pooling; another runtime (OpenVINO) is called between the two graphs, its batches streamed so
+        that it encodes while TensorFlow packs and pools."""
         if getattr(self.encoder, "in_graph", True):
-            return self._encode_pool(values, row_lengths, seq_length)
-        packed = self._pack(values, row_lengths, seq_length)
-        outputs = self.encoder({k: v.numpy() for k, v in packed.items()})["encoder_outputs"]
-        return self._pool(tf.constant(np.stack(outputs)), tf.cast(packed["input_mask"], tf.int32))
+            for values, row_lengths, seq_length in feed:
+                yield self._encode_pool(values, row_lengths, seq_length)
+            return
+        packed = ({k: v.numpy() for k, v in self._pack(*batch).items()} for batch in feed)
+        for inputs, layers in self.encoder.stream(packed):
+            yield self._pool(_in_place(layers), tf.constant(inputs["input_mask"], tf.int32))
 
     def runtime(self) -> dict:
         """What runs the encoder call, for the manifest."""
@@ -220,8 +232,7 @@ class Featurizer:
         counts = np.zeros(len(review), np.float32)
         plan = self._batch_plan(seg_lens)
         done_segments = 0
-        for (rows, _), (t, l, length) in zip(plan, _encoder_feed(plan, tokens, seg_lens)):
-            out = self._encode(t, l, length)
+        for (rows, _), out in zip(plan, self._encoded(_encoder_feed(plan, tokens, seg_lens))):
             for p in s.poolings:
                 pooled[p][rows] = out[p].numpy()
             counts[rows] = out["tokens"].numpy()
