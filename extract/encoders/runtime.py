@@ -80,9 +80,10 @@ class OpenVinoEncoder:
         needs to use memory in place (see featurizer._in_place).
 
         Up to one batch per infer request runs at a time: OpenVINO's throughput mode gives each of its
-        streams a share of the cores and its own batch, 1.12-1.16x the encoder speed of all cores on
-        one batch at a time on 2 cores, and the caller packs and pools meanwhile. The next batch is
-        taken only when a request is free.
+        streams a share of the cores and its own batch, and the caller packs and pools meanwhile.
+        With the outputs passed in place, 1.2x the speed of one batch at a time on all cores, the
+        same features (benchmarks/results/openvino_streams.json). The next batch is taken only when
+        a request is free.
         """
         free, pending, buffer = list(self.requests), collections.deque(), [None]
         with self._lock:

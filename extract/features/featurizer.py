@@ -164,7 +164,8 @@ class Featurizer:
         """Each batch of segments of the feed ((tokens, segment lengths, padded length) triples)
         encoded and pooled, in order. A TensorFlow encoder runs inside one graph with the packing and
         pooling; another runtime (OpenVINO) is called between the two graphs, its batches streamed so
-        that it encodes while TensorFlow packs and pools."""
+        that it encodes while TensorFlow packs and pools. Read a batch's results before asking for
+        the next: they may share memory with the encoder's output buffer, which the next reuses."""
         if getattr(self.encoder, "in_graph", True):
             for values, row_lengths, seq_length in feed:
                 yield self._encode_pool(values, row_lengths, seq_length)
