@@ -238,6 +238,32 @@ def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows)
         np.testing.assert_allclose(a[p], b[p], atol=1e-5)
 
 
+def test_features_do_not_depend_on_batches_in_flight(tiny_models, tiny_archive):
+    """TensorFlow encodes IN_FLIGHT batches at once, each in its own thread: one at a time, two
+    (the default) and four give the same features, each review's in its own row."""
+    import tensorflow_hub as hub
+    import tensorflow_text  # noqa: F401
+
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.features import featurizer as module
+    from mlbert.extract.features.settings import FeatureSettings
+
+    assert module.IN_FLIGHT == 2
+    texts = read_imdb(tiny_archive, ["test"], limit=40)["test"].texts
+    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    settings = FeatureSettings(seq_len=64, poolings=("mean", "cls"))
+    found = {}
+    for count in (1, 2, 4):
+        featurizer = module.Featurizer(pre, enc, settings, batch_size=1, bucket=8)  # many small batches
+        featurizer.in_flight = count
+        found[count] = featurizer.features(texts)
+    for count in (2, 4):
+        for p in settings.poolings:
+            np.testing.assert_array_equal(found[count][p], found[1][p])
+    one_by_one = module.Featurizer(pre, enc, settings).features(texts[:3])
+    np.testing.assert_allclose(found[2]["mean"][:3], one_by_one["mean"], atol=1e-5)
+
+
 def test_standardize_uses_training_rows_only_and_travels_with_the_model(trained, extracted, runner, cli_main,
                                                                          tmp_path):
     from mlbert.train.model_dir import load_model_dir
