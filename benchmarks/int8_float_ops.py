@@ -54,7 +54,8 @@ def main() -> None:
         encoder = runtime.OpenVinoEncoder(compiled, runtime._layer_count(model), "int8")
         featurizers[name] = Featurizer(pre, encoder, settings)
         hints[name] = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
-    best, outputs = alternate(featurizers, texts)
+    seconds, outputs = alternate(featurizers, texts)
+    best = {name: min(s) for name, s in seconds.items()}
     rows = []
     for name, hint in hints.items():
         rows.append({"variant": name, "float_ops": hint, "best_seconds": round(best[name], 2),

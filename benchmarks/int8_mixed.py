@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -64,14 +65,28 @@ def held_out(n: int):
 
 def alternate(featurizers: dict, texts: list[str], rounds: int = 2) -> tuple[dict, dict]:
     """Each featurizer on the same texts, alternating `rounds` times so that the machine's drift
-    falls on all alike. Returns ({name: best seconds}, {name: features})."""
+    falls on all alike. Returns ({name: seconds per round}, {name: features})."""
     seconds, outputs = {name: [] for name in featurizers}, {}
     for _ in range(rounds):
         for name, featurizer in featurizers.items():
             t0 = time.perf_counter()
             outputs[name] = featurizer.features(texts)
             seconds[name].append(time.perf_counter() - t0)
-    return {name: min(s) for name, s in seconds.items()}, outputs
+            print(f"{name}: {seconds[name][-1]:.2f} s", file=sys.stderr, flush=True)
+    return seconds, outputs
+
+
+def timed_rows(seconds: dict, outputs: dict, poolings, base, name_key: str, base_label: str) -> list[dict]:
+    """alternate()'s results per variant: best and median seconds, the median over rounds of
+    `base`'s seconds over the variant's, and the largest absolute difference of its features from
+    `base`'s."""
+    import numpy as np
+
+    return [{name_key: name, "seconds_best": round(min(s), 2), "seconds_median": round(median(s), 2),
+             f"speedup_vs_{base_label}_median": round(median(b / x for b, x in zip(seconds[base], s)), 3),
+             f"max_abs_diff_vs_{base_label}": max(float(np.abs(outputs[name][p] - outputs[base][p]).max())
+                                                  for p in poolings),
+             "seconds": [round(x, 2) for x in s]} for name, s in seconds.items()]
 
 
 def main() -> None:
@@ -94,7 +109,8 @@ def main() -> None:
     for name, ignored in variants.items():
         ir = runtime.quantize(str(folder / "encoder"), calibration, Path(tempfile.mkdtemp()), float_names=ignored)
         featurizers[name] = Featurizer(pre, runtime.int8_encoder(ir), settings)
-    best, outputs = alternate(featurizers, texts)
+    seconds, outputs = alternate(featurizers, texts)
+    best = {name: min(s) for name, s in seconds.items()}
     rows = []
     for name, ignored in variants.items():
         row = {"variant": name, "float_matmuls": ignored, "best_seconds": round(best[name], 2),

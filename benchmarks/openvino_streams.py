@@ -7,8 +7,8 @@ imported) on the first N IMDB test reviews (seeded order), Featurizer.features t
 encoding, pooling; no model loading), rounds alternating the variants so that the machine's drift
 falls on all alike:
 - `one batch, copied`: OpenVINO's latency mode (every core on one batch) and one infer request, the
-  outputs stacked into a new array and copied into TensorFlow by tf.constant: the path before
-  OpenVinoEncoder.stream;
+  outputs copied into TensorFlow by tf.constant: the path before OpenVinoEncoder.stream, except
+  that the stream packs the next batch while the encoder runs where that path packed in between;
 - `one batch`: the same, the outputs handed to TensorFlow in place (featurizer._in_place);
 - `batch per stream`: throughput mode, one request per stream (2 on 2 cores) kept busy while
   TensorFlow packs and pools: what extract, predict and load() do now.
@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from statistics import median
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from extract_throughput import ensure_encoder, review_file  # noqa: E402
 from imdb_results import cpu_model  # noqa: E402
+from int8_mixed import alternate, timed_rows  # noqa: E402
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -61,7 +61,6 @@ def main() -> None:
     parser.add_argument("--configs", default="head,windows")
     args = parser.parse_args()
 
-    import numpy as np
     import openvino as ov
 
     from mlbert.extract.encoders import handles, runtime
@@ -91,25 +90,13 @@ def main() -> None:
         variants = {BEFORE: Copied(Featurizer(pre, latency_encoder(), settings)),
                     "one batch": Featurizer(pre, latency_encoder(), settings),
                     "batch per stream": Featurizer(pre, runtime.int8_encoder(ir), settings)}
-        requests = {name: len(getattr(v, "featurizer", v).encoder.requests) for name, v in variants.items()}
         for variant in variants.values():
             variant.features(texts[:64])  # first-call costs out of the timed runs
-        seconds, outputs = {name: [] for name in variants}, {}
-        for _ in range(args.rounds):
-            for name, variant in variants.items():
-                t0 = time.perf_counter()
-                outputs[name] = variant.features(texts)
-                seconds[name].append(time.perf_counter() - t0)
-                print(f"{config} {name}: {seconds[name][-1]:.2f} s", file=sys.stderr, flush=True)
-        rows = []
-        for name in variants:
-            rows.append({
-                "variant": name, "infer_requests": requests[name],
-                "seconds_best": round(min(seconds[name]), 2), "seconds_median": round(median(seconds[name]), 2),
-                "speedup_vs_before_median": round(median(b / s for b, s in zip(seconds[BEFORE], seconds[name])), 3),
-                "max_abs_diff_vs_before": max(float(np.abs(outputs[name][p] - outputs[BEFORE][p]).max())
-                                              for p in settings.poolings),
-                "seconds": [round(s, 2) for s in seconds[name]]})
+        seconds, outputs = alternate(variants, texts, args.rounds)
+        rows = timed_rows(seconds, outputs, settings.poolings, BEFORE, "variant", "before")
+        for row in rows:
+            variant = variants[row["variant"]]
+            row["infer_requests"] = len(getattr(variant, "featurizer", variant).encoder.requests)
         results.append({"config": config, "settings": settings.to_dict(), "rows": rows})
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     result = {"reviews": args.n, "data": "IMDB test split, first reviews in the seeded order",

@@ -18,13 +18,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from extract_throughput import ensure_encoder, review_file  # noqa: E402
 from imdb_results import cpu_model  # noqa: E402
+from int8_mixed import alternate, timed_rows  # noqa: E402
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -38,7 +38,6 @@ def main() -> None:
     parser.add_argument("--in-flight", default="1,2")
     args = parser.parse_args()
 
-    import numpy as np
     import tensorflow as tf
 
     from mlbert.extract.encoders import handles
@@ -59,20 +58,8 @@ def main() -> None:
             variants[count] = Featurizer(pre, encoder, settings)
             variants[count].in_flight = count
             variants[count].features(texts[:64])  # first-call costs out of the timed runs
-        seconds, outputs = {count: [] for count in counts}, {}
-        for _ in range(args.rounds):
-            for count, featurizer in variants.items():
-                t0 = time.perf_counter()
-                outputs[count] = featurizer.features(texts)
-                seconds[count].append(time.perf_counter() - t0)
-                print(f"{config} in flight {count}: {seconds[count][-1]:.2f} s", file=sys.stderr, flush=True)
-        base = counts[0]
-        rows = [{"in_flight": count, "seconds_best": round(min(seconds[count]), 2),
-                 "seconds_median": round(median(seconds[count]), 2),
-                 f"speedup_vs_{base}_median": round(median(b / s for b, s in zip(seconds[base], seconds[count])), 3),
-                 f"max_abs_diff_vs_{base}": max(float(np.abs(outputs[count][p] - outputs[base][p]).max())
-                                               for p in settings.poolings),
-                 "seconds": [round(s, 2) for s in seconds[count]]} for count in counts]
+        seconds, outputs = alternate(variants, texts, args.rounds)
+        rows = timed_rows(seconds, outputs, settings.poolings, counts[0], "in_flight", str(counts[0]))
         results.append({"config": config, "settings": settings.to_dict(), "rows": rows})
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     result = {"reviews": args.n, "data": "IMDB test split, first reviews in the seeded order",

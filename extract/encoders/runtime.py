@@ -51,10 +51,9 @@ def _openvino(precision: str):
 
 
 class OpenVinoEncoder:
-    """The TF Hub BERT encoder interface on OpenVINO: called on packed inputs (numpy), returns
-    {"encoder_outputs": [float32 array per layer]}. `in_graph` is False: the featurizer calls it
-    between its TensorFlow graphs, not inside one, through `stream`, which keeps one batch in flight
-    per OpenVINO stream."""
+    """A BERT encoder on OpenVINO. `in_graph` is False: the featurizer calls it between its
+    TensorFlow graphs, not inside one, through `stream`, which keeps one batch in flight per
+    OpenVINO stream."""
     in_graph = False
 
     def __init__(self, compiled, num_layers: int, precision: str):
@@ -65,19 +64,10 @@ class OpenVinoEncoder:
         # The requests serve one caller at a time: threads sharing a loaded model (a server) wait.
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _inputs(packed: dict) -> dict:
-        return {name: np.asarray(packed[name], np.int32) for name in ("input_word_ids", "input_mask", "input_type_ids")}
-
-    def __call__(self, packed: dict) -> dict:
-        with self._lock:
-            result = self.requests[0].infer(self._inputs(packed))
-        return {"encoder_outputs": [np.asarray(result[o], np.float32) for o in self.outputs]}
-
     def stream(self, batches):
-        """(packed, [layers, batch, length, hidden] float32 array) for each packed batch, in order.
-        The array is valid until the next item is asked for; it is 64-byte aligned, as TensorFlow
-        needs to use memory in place (see featurizer._in_place).
+        """(packed, [layers, batch, length, hidden] float32 array) for each packed batch (numpy
+        inputs), in order. The array is valid until the next item is asked for; it is 64-byte
+        aligned, as TensorFlow needs to use memory in place (see featurizer._in_place).
 
         Up to one batch per infer request runs at a time: OpenVINO's throughput mode gives each of its
         streams a share of the cores and its own batch, and the caller packs and pools meanwhile.
@@ -85,33 +75,36 @@ class OpenVinoEncoder:
         same features (benchmarks/results/openvino_streams.json). The next batch is taken only when
         a request is free.
         """
-        free, pending, buffer = list(self.requests), collections.deque(), [None]
+        free, pending, buffer = list(self.requests), collections.deque(), None
+
+        def finished():
+            nonlocal buffer
+            request, packed = pending.popleft()
+            request.wait()
+            layers = [request.get_tensor(o).data for o in self.outputs]
+            # One copy out of the request's buffers (its next batch overwrites them), into memory
+            # reused from batch to batch: a new array each time costs its page faults again.
+            size = len(layers) * layers[0].size
+            if buffer is None or buffer.size < size:
+                buffer = _aligned(size)
+            stacked = np.stack(layers, out=buffer[:size].reshape((len(layers), *layers[0].shape)))
+            free.append(request)
+            return packed, stacked
+
         with self._lock:
             try:
                 for packed in batches:
                     if not free:
-                        yield self._finished(pending, free, buffer)
+                        yield finished()
                     request = free.pop()
-                    request.start_async(self._inputs(packed))
+                    request.start_async({name: np.asarray(packed[name], np.int32)
+                                         for name in ("input_word_ids", "input_mask", "input_type_ids")})
                     pending.append((request, packed))
                 while pending:
-                    yield self._finished(pending, free, buffer)
+                    yield finished()
             finally:  # stopped early (an error, Ctrl-C): no request may still write into its buffers
                 for request, _ in pending:
                     request.wait()
-
-    def _finished(self, pending, free, buffer: list):
-        request, packed = pending.popleft()
-        request.wait()
-        layers = [request.get_tensor(o).data for o in self.outputs]
-        # One copy out of the request's buffers (its next batch overwrites them), into memory reused
-        # from batch to batch: a new array each time costs its page faults again.
-        size = len(layers) * layers[0].size
-        if buffer[0] is None or buffer[0].size < size:
-            buffer[0] = _aligned(size)
-        stacked = np.stack(layers, out=buffer[0][:size].reshape((len(layers), *layers[0].shape)))
-        free.append(request)
-        return packed, stacked
 
     def describe(self) -> dict:
         """What the manifest records about the runtime."""
