@@ -26,11 +26,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from alternating import alternate  # noqa: E402
 from encoder_runtimes import fidelity  # noqa: E402
 from extract_throughput import ensure_encoder  # noqa: E402
 from imdb_results import SHARED, cpu_model  # noqa: E402
@@ -61,32 +61,6 @@ def held_out(n: int):
     fp32 = Featurizer(pre, enc, FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS))
     calibration = fp32.calibration_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
     return folder, pre, fp32, texts, fp32.features(texts), calibration
-
-
-def alternate(featurizers: dict, texts: list[str], rounds: int = 2) -> tuple[dict, dict]:
-    """Each featurizer on the same texts, alternating `rounds` times so that the machine's drift
-    falls on all alike. Returns ({name: seconds per round}, {name: features})."""
-    seconds, outputs = {name: [] for name in featurizers}, {}
-    for _ in range(rounds):
-        for name, featurizer in featurizers.items():
-            t0 = time.perf_counter()
-            outputs[name] = featurizer.features(texts)
-            seconds[name].append(time.perf_counter() - t0)
-            print(f"{name}: {seconds[name][-1]:.2f} s", file=sys.stderr, flush=True)
-    return seconds, outputs
-
-
-def timed_rows(seconds: dict, outputs: dict, poolings, base, name_key: str, base_label: str) -> list[dict]:
-    """alternate()'s results per variant: best and median seconds, the median over rounds of
-    `base`'s seconds over the variant's, and the largest absolute difference of its features from
-    `base`'s."""
-    import numpy as np
-
-    return [{name_key: name, "seconds_best": round(min(s), 2), "seconds_median": round(median(s), 2),
-             f"speedup_vs_{base_label}_median": round(median(b / x for b, x in zip(seconds[base], s)), 3),
-             f"max_abs_diff_vs_{base_label}": max(float(np.abs(outputs[name][p] - outputs[base][p]).max())
-                                                  for p in poolings),
-             "seconds": [round(x, 2) for x in s]} for name, s in seconds.items()]
 
 
 def main() -> None:

@@ -30,9 +30,9 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from alternating import compare  # noqa: E402
 from extract_throughput import ensure_encoder, review_file  # noqa: E402
 from imdb_results import cpu_model  # noqa: E402
-from int8_mixed import alternate, timed_rows  # noqa: E402
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -90,10 +90,7 @@ def main() -> None:
         variants = {BEFORE: Copied(Featurizer(pre, latency_encoder(), settings)),
                     "one batch": Featurizer(pre, latency_encoder(), settings),
                     "batch per stream": Featurizer(pre, runtime.int8_encoder(ir), settings)}
-        for variant in variants.values():
-            variant.features(texts[:64])  # first-call costs out of the timed runs
-        seconds, outputs = alternate(variants, texts, args.rounds)
-        rows = timed_rows(seconds, outputs, settings.poolings, BEFORE, "variant", "before")
+        rows = compare(variants, texts, args.rounds, settings.poolings, BEFORE, "variant", "before")
         for row in rows:
             variant = variants[row["variant"]]
             row["infer_requests"] = len(getattr(variant, "featurizer", variant).encoder.requests)

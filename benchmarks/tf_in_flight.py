@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from alternating import compare  # noqa: E402
 from extract_throughput import ensure_encoder, review_file  # noqa: E402
 from imdb_results import cpu_model  # noqa: E402
-from int8_mixed import alternate, timed_rows  # noqa: E402
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -57,9 +57,7 @@ def main() -> None:
         for count in counts:
             variants[count] = Featurizer(pre, encoder, settings)
             variants[count].in_flight = count
-            variants[count].features(texts[:64])  # first-call costs out of the timed runs
-        seconds, outputs = alternate(variants, texts, args.rounds)
-        rows = timed_rows(seconds, outputs, settings.poolings, counts[0], "in_flight", str(counts[0]))
+        rows = compare(variants, texts, args.rounds, settings.poolings, counts[0], "in_flight", str(counts[0]))
         results.append({"config": config, "settings": settings.to_dict(), "rows": rows})
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     result = {"reviews": args.n, "data": "IMDB test split, first reviews in the seeded order",
