@@ -27,8 +27,8 @@ from __future__ import annotations
 from . import evaluate as _evaluate_package  # noqa: F401  (see the docstring: loaded before the functions)
 from . import extract as _extract_package  # noqa: F401
 from . import train as _train_package  # noqa: F401
-from .data.errors import BadInput
-from .data.provenance import api_call
+from .common.errors import BadInput
+from .common.provenance import api_call
 
 __all__ = ["BadInput", "extract", "train", "evaluate", "load", "sweep", "export", "import_encoder"]
 

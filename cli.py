@@ -47,8 +47,8 @@ from . import import_encoder as api_import_encoder  # noqa: E402
 from . import load as api_load  # noqa: E402
 from . import sweep as api_sweep  # noqa: E402
 from . import train as api_train  # noqa: E402
-from .data.errors import BadInput  # noqa: E402
-from .data.runtime import import_tensorflow_quietly  # noqa: E402
+from .common.errors import BadInput  # noqa: E402
+from .common.quiet_tensorflow import import_tensorflow_quietly  # noqa: E402
 from .data.sources import DEFAULT_SOURCE  # noqa: E402
 from .evaluate import scoring  # noqa: E402
 from .extract.pipeline.run import extract as extract_defaults  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.errors import BadInput
+from ..common.errors import BadInput
 from ..extract.cache import encoder_ir
 from ..extract.encoders import handles, runtime
 from ..extract.features.featurizer import Featurizer

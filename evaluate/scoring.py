@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.errors import BadInput
-from ..data.folders import check_target, write_folder
-from ..data.provenance import api_call, record
+from ..common.errors import BadInput
+from ..common.folders import check_target, write_folder
+from ..common.provenance import api_call, record
 from ..extract.cache.manifest import differences, labels_of, read_manifest
 from ..extract.cache.read import read_split
 from ..train.metrics import classification_metrics

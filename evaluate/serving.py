@@ -18,8 +18,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from ..data.folders import check_target, write_folder
-from ..data.provenance import api_call, record
+from ..common.folders import check_target, write_folder
+from ..common.provenance import api_call, record
 from ..extract.features.featurizer import text_features
 from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings

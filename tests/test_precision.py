@@ -46,7 +46,7 @@ def test_int8_manifest_records_runtime_and_covers_precision_in_fingerprint(int8_
     features = manifest["features"]
     assert features["precision"] == "int8"
     assert features["runtime"]["name"] == "openvino" and features["runtime"]["version"]
-    from mlbert.data.digest import sha256_file
+    from mlbert.common.digest import sha256_file
     from mlbert.extract.encoders import runtime
 
     assert features["runtime"]["calibration"]["corpus_sha256"] == sha256_file(runtime.CALIBRATION_CORPUS)
@@ -253,7 +253,7 @@ def test_damaged_kept_int8_encoder_is_quantised_again_to_the_same_features(int8_
     """Quantising on the built-in corpus is deterministic (the same weights; only OpenVINO's generated
     node names differ), so a cache's features do not depend on whether its int8 encoder was kept or
     made anew; a damaged kept copy is never used, and is replaced."""
-    from mlbert.data.digest import sha256_file
+    from mlbert.common.digest import sha256_file
     from mlbert.extract.cache.read import read_split
 
     kept = _kept_entry(int8_cache)

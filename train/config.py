@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..data.errors import BadInput
-from ..data.options import as_list, at_least, between, finite
+from ..common.errors import BadInput
+from ..common.options import as_list, at_least, between, finite
 
 LAYER_MIXES = ("concat", "mean", "learned")
 CHANNELS = ("bert", "lexical", "fused")

@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 
-from ..data.errors import BadInput
+from ..common.errors import BadInput
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.progress import Progress
+from ..common.progress import Progress
 
 ALPHA = 1.0  # add-one smoothing of the naive-Bayes counts
 

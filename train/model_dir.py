@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.errors import BadInput
-from ..data.folders import check_target, write_folder
+from ..common.errors import BadInput
+from ..common.folders import check_target, write_folder
 from ..extract.cache import encoder_ir
 from ..extract.cache.manifest import labels_of
 from .fusion import bert_scores, mix, to_probabilities

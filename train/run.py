@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 
-from ..data import storage
-from ..data.errors import BadInput
-from ..data.options import known
-from ..data.provenance import api_call, record
+from ..common import storage
+from ..common.errors import BadInput
+from ..common.options import known
+from ..common.provenance import api_call, record
 from ..data.split import stratified_split
 from ..extract.cache.manifest import labels_of, read_manifest
 from ..extract.cache.read import read_split

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import storage
-from ..data.errors import BadInput
-from ..data.folders import check_target, write_folder
-from ..data.options import at_least, known
-from ..data.progress import duration
-from ..data.provenance import api_call, record
-from ..data.runtime import import_tensorflow_quietly
+from ..common import storage
+from ..common.errors import BadInput
+from ..common.folders import check_target, write_folder
+from ..common.options import at_least, known
+from ..common.progress import duration
+from ..common.provenance import api_call, record
+from ..common.quiet_tensorflow import import_tensorflow_quietly
 from ..extract.cache.manifest import read_manifest
 from .config import HeadConfig
 from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE

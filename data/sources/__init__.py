@@ -7,8 +7,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from ..digest import sha256_file
-from ..errors import BadInput
+from ...common.digest import sha256_file
+from ...common.errors import BadInput
 from .imdb import read_imdb
 from .reviews import Reviews
 from .tabular import read_table

@@ -5,7 +5,7 @@ import re
 import tarfile
 from pathlib import Path
 
-from ..errors import BadInput
+from ...common.errors import BadInput
 from .reviews import Reviews, decode, seeded_order
 
 # aclImdb/<split>/<pos|neg>/<id>_<rating>.txt ; the prefix folder may be absent in an unpacked copy.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import BadInput
+from ...common.errors import BadInput
 from .reviews import IMDB_LABELS
 
 MAX_CLASSES = 127  # labels are stored as int8

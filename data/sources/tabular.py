@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import BadInput
+from ...common.errors import BadInput
 from ..split import stratified_split
 from .labels import class_list, label_name
 from .reviews import Reviews, seeded_order

@@ -2,7 +2,7 @@
 or an already prepared TFDS data directory."""
 from __future__ import annotations
 
-from ..errors import BadInput
+from ...common.errors import BadInput
 from .imdb import check_imdb_splits
 from .reviews import Reviews, decode, seeded_order
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ...data import storage
-from ...data.digest import sha256_file
-from ...data.errors import BadInput
+from ...common import storage
+from ...common.digest import sha256_file
+from ...common.errors import BadInput
 from ..encoders.runtime import IR_BIN, IR_XML
 
 FILES = (IR_BIN, IR_XML)  # the .xml last: it names a whole model only once its weights are there

@@ -13,9 +13,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from ...data import storage
-from ...data.digest import sha256_file as local_sha256
-from ...data.errors import BadInput
+from ...common import storage
+from ...common.digest import sha256_file as local_sha256
+from ...common.errors import BadInput
 
 FORMAT = "multilayer-bert-sentiment/feature-cache"
 FORMAT_VERSION = 1

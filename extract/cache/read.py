@@ -5,8 +5,8 @@ from collections import Counter
 
 import numpy as np
 
-from ...data import storage
-from ...data.errors import BadInput
+from ...common import storage
+from ...common.errors import BadInput
 from ...data.sources.reviews import label_counts
 from .manifest import dataset_name, label_counts_of, labels_of, read_manifest
 from .shards import NGRAM_COUNTS, NGRAM_IDS, Ngrams, read_shard

@@ -9,8 +9,8 @@ import io
 import h5py
 import numpy as np
 
-from ...data import storage
-from ...data.errors import BadInput
+from ...common import storage
+from ...common.errors import BadInput
 from .manifest import dataset_name
 
 

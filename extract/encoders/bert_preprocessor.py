@@ -12,7 +12,7 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as text
 
-from ...data.errors import BadInput
+from ...common.errors import BadInput
 
 DEFAULT_SEQ_LENGTH = 128
 

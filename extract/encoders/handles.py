@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...data.digest import sha256_folder
-from ...data.errors import BadInput
+from ...common.digest import sha256_folder
+from ...common.errors import BadInput
 
 DEFAULT_ENCODER = "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-128_A-2/2"
 DEFAULT_PREPROCESSOR = "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...data.errors import BadInput
+from ...common.errors import BadInput
 from .bert_model import BertConfig, random_weights, weight_shapes
 
 # Checkpoints saved from BertForPreTraining / BertForSequenceClassification prefix the encoder.

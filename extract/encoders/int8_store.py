@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ...data.digest import sha256_file
-from ...data.folders import read_marker
-from ...data.provenance import versions
+from ...common.digest import sha256_file
+from ...common.folders import read_marker
+from ...common.provenance import versions
 from .runtime import CALIBRATION_CORPUS, IR_BIN, IR_XML, RECIPE
 
 META = "int8-encoder.json"

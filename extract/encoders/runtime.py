@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...data.digest import sha256_file
-from ...data.errors import BadInput
+from ...common.digest import sha256_file
+from ...common.errors import BadInput
 from . import handles
 
 IR_XML, IR_BIN = "encoder-int8.xml", "encoder-int8.bin"

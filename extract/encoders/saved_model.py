@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from ...data.errors import BadInput
-from ...data.folders import check_target, write_folder
-from ...data.provenance import api_call, record
+from ...common.errors import BadInput
+from ...common.folders import check_target, write_folder
+from ...common.provenance import api_call, record
 from .bert_model import BertConfig, BertEncoder
 from .bert_preprocessor import BertPreprocessor, read_vocab
 from .hf_import import read_checkpoint

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...data.errors import BadInput
+from ...common.errors import BadInput
 
 POOLINGS = ("mean", "max", "cls")
 TRUNCATIONS = ("head", "tail", "head+tail")

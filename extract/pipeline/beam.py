@@ -4,7 +4,7 @@ Each review is an element keyed by its shard; reviews are batched with BatchElem
 by a DoFn that loads the encoder and preprocessor once per worker (in `setup`) and pools exactly as
 the local path does (the same Featurizer); a shard's reviews are grouped, put back in order and
 written as one HDF5 file (temporary name, then rename) to a local folder or any URL that
-data/storage.py reaches (gs:// through TensorFlow; s3://, hdfs://, azfs:// through Beam's
+common/storage.py reaches (gs:// through TensorFlow; s3://, hdfs://, azfs:// through Beam's
 FileSystems). Which review goes to which shard is fixed by the seeded order, so a rerun after a
 failure writes only the shards that are missing. apache-beam is an optional extra: `pip install .[beam]`.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...data import storage
-from ...data.errors import BadInput
+from ...common import storage
+from ...common.errors import BadInput
 from ..cache.manifest import shard_name
 from ..cache.shards import feature_arrays, shard_bytes
 from ..encoders import handles

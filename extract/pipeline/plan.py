@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...data import storage
+from ...common import storage
 from ..cache.manifest import sha256_file, shard_name
 
 

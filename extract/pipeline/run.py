@@ -15,11 +15,11 @@ import tempfile
 import threading
 import time
 
-from ...data import storage
-from ...data.errors import BadInput
-from ...data.options import as_list, at_least
-from ...data.progress import Progress
-from ...data.provenance import api_call, machine, now, versions
+from ...common import storage
+from ...common.errors import BadInput
+from ...common.options import as_list, at_least
+from ...common.progress import Progress
+from ...common.provenance import api_call, machine, now, versions
 from ...data.sources import TableOptions, describe, location, read_source
 from ..cache import encoder_ir
 from ..cache import manifest as cache_manifest
