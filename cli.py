@@ -181,6 +181,9 @@ def main() -> int:
                    "'multilayer-bert-sentiment[fast]'), int8 quantised once per encoder and --seq-len on a "
                    "built-in corpus and kept in $MLBERT_CACHE_DIR (default ~/.cache/mlbert). "
                    "See docs/precision.md for speed and accuracy.")
+@click.option("--runtime", default=default("runtime"), type=click.Choice(["tensorflow", "openvino"]),
+              help="What runs the encoder call: tensorflow (fp32) or openvino (fp32, bf16, int8). "
+                   "[default: tensorflow for fp32, openvino for bf16 and int8]")
 @click.option("--batch-size", default=default("batch_size"), show_default=True, type=int,
               help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "
                    "sequences when shorter, fewer when longer).")

@@ -37,13 +37,14 @@ def main() -> None:
     import tensorflow as tf
 
     from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
     folder = ensure_encoder("minilm")
     texts = review_file(args.n, "batch-budget-")[0].texts
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    enc = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     settings = FeatureSettings(seq_len=128, poolings=("mean",))
     sizes = [int(s) for s in args.sizes.split(",")]
     featurizers = {size: Featurizer(pre, enc, settings, batch_size=size) for size in sizes}

@@ -70,17 +70,19 @@ def main() -> None:
     import tensorflow as tf
 
     from mlbert.data.sources import read_source
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
+    from mlbert.extract.int8 import calibration, recipe
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
     folder = ensure_encoder("minilm")
     archive = SHARED / "data/imdb/aclImdb_v1.tar.gz"
     texts = read_source(str(archive), ["test"], seed=0, limit=args.n)["test"].texts
-    calibration_texts = runtime.calibration_texts()
+    calibration_texts = calibration.texts()
     settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    tf_encoder = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    tf_encoder = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     encoder_path = str(folder / "encoder")
 
     candidates = {}
@@ -90,12 +92,12 @@ def main() -> None:
         if name == "tf-fp32":
             enc = tf_encoder
         elif name in ("openvino-fp32", "openvino-bf16"):
-            enc = runtime.openvino_encoder(encoder_path, name.split("-")[1])
+            enc = runtimes.load("openvino", name.split("-", encoder_path)[1])
         elif name == "openvino-int8":
             calibrate = Featurizer(pre, tf_encoder, settings)
-            batches = calibrate.calibration_batches(calibration_texts, runtime.CALIBRATION_SEQUENCES)
+            batches = calibrate.calibration_batches(calibration_texts, calibration.SEQUENCES)
             ir_dir = Path(tempfile.mkdtemp())
-            enc = runtime.int8_encoder(runtime.quantize(encoder_path, batches, ir_dir, float_names=[]))
+            enc = int8_runtime(recipe.quantize(encoder_path, batches, ir_dir, float_names=[]))
         else:
             raise SystemExit(f"unknown candidate {name}")
         candidates[name] = Featurizer(pre, enc, settings)
@@ -138,3 +140,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def int8_runtime(ir_dir):
+    """The int8 encoder quantised into ir_dir, on OpenVINO."""
+    from mlbert.extract import runtimes
+
+    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)

@@ -52,13 +52,14 @@ def main() -> None:
     import tensorflow as tf
 
     from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
     from mlbert.extract.features.featurizer import Featurizer, segments_of
     from mlbert.extract.features.settings import FeatureSettings
 
     reviews, work, jsonl = review_file(args.n, "extract-cost-")
     folder = ensure_encoder("minilm")
     probe = Featurizer(handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor"),
-                       handles.load(str(folder / "encoder"), "--encoder", "encoder"), FeatureSettings())
+                       runtimes.load("tensorflow", "fp32", str(folder / "encoder")), FeatureSettings())
     values, lengths = probe.tokenize(reviews.texts)
     best = {label: float("inf") for label in options}
     for r in range(args.repeats):  # options interleaved, so a slow spell of the machine hits several, not one twice

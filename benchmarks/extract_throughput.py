@@ -120,6 +120,7 @@ def main() -> None:
 
     from mlbert.extract.encoders.bert_model import BertConfig
     from mlbert.extract.features.featurizer import Featurizer, segments_of
+    from mlbert.extract.runtimes.tensorflow_runtime import TensorFlowRuntime
     from mlbert.extract.features.settings import FeatureSettings
 
     reviews, work, jsonl = review_file(args.n, "throughput-")
@@ -129,7 +130,7 @@ def main() -> None:
     for name in args.models.split(","):
         folder = ensure_encoder(name)
         cfg = BertConfig.from_json(ENCODERS[name][0] / "config.json")
-        pre, enc = hub.load(str(folder / "preprocessor")), hub.load(str(folder / "encoder"))
+        pre, enc = hub.load(str(folder / "preprocessor")), TensorFlowRuntime(hub.load(str(folder / "encoder")))
         for key in args.configs.split(","):
             config = CONFIGS[key]
             settings = FeatureSettings(**config)

@@ -44,7 +44,9 @@ def main() -> None:
     from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters, AdvancedSmoothQuantParameters
 
     from mlbert.data.sources import read_source
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
+    from mlbert.extract.runtimes import openvino_runtime
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
@@ -55,7 +57,7 @@ def main() -> None:
     calibration, held = texts[:most], texts[most:most + args.n]
     settings = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=("mean",))
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    enc = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     fp32 = Featurizer(pre, enc, settings)
     reference = fp32.features(held)["mean"].reshape(len(held), -1).astype(np.float64)
     rows = []
@@ -71,8 +73,8 @@ def main() -> None:
                                       subset_size=len(batches), advanced_parameters=advanced)
         seconds = time.perf_counter() - t0
         ir = Path(tempfile.mkdtemp())
-        ov.save_model(quantized, str(ir / runtime.IR_XML), compress_to_fp16=False)
-        out = Featurizer(pre, runtime.int8_encoder(ir), settings).features(held)["mean"]
+        ov.save_model(quantized, str(ir / openvino_runtime.IR_XML), compress_to_fp16=False)
+        out = Featurizer(pre, int8_runtime(ir), settings).features(held)["mean"]
         out = out.reshape(len(held), -1).astype(np.float64)
         cos = (reference * out).sum(1) / (np.linalg.norm(reference, axis=1) * np.linalg.norm(out, axis=1))
         rows.append({"calibration_reviews": reviews, "calibration_batches": len(batches),
@@ -94,3 +96,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def int8_runtime(ir_dir):
+    """The int8 encoder quantised into ir_dir, on OpenVINO."""
+    from mlbert.extract import runtimes
+
+    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)

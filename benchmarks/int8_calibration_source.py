@@ -50,7 +50,9 @@ def main() -> None:
     import openvino as ov
 
     from mlbert.data.sources import read_source
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
+    from mlbert.extract.int8 import calibration as int8_calibration, recipe
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
@@ -59,7 +61,7 @@ def main() -> None:
                        limit=CALIBRATION_REVIEWS + args.n)["train"].texts
     sst5 = read_source(str(SHARED / "data/sst5/sst5.jsonl"), ["train", "validation"], seed=0)
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    enc = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
 
     windows = FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS)
     probes = {  # name: (settings, texts)
@@ -72,23 +74,23 @@ def main() -> None:
 
     def sources(seq_len: int) -> dict:
         fp32 = Featurizer(pre, enc, dataclasses.replace(windows, seq_len=seq_len, stride=seq_len - 2))
-        n = runtime.CALIBRATION_SEQUENCES
+        n = int8_calibration.SEQUENCES
         own = probes["imdb_windows_128" if seq_len == 128 else "imdb_headtail_512"][0]  # the cache's settings
         return {"imdb": fp32.packed_batches(imdb[:CALIBRATION_REVIEWS], n, settings=own),
                 "sst5": fp32.packed_batches(sst5["train"].texts, n,
                                             settings=FeatureSettings(seq_len=seq_len, poolings=POOLINGS)),
-                "corpus": fp32.calibration_batches(runtime.calibration_texts(), n)}  # what extract does
+                "corpus": fp32.calibration_batches(int8_calibration.texts(), n)}  # what extract does
 
     rows = []
     for seq_len in (128, 512):
         for source, batches in sources(seq_len).items():
             ir = Path(tempfile.mkdtemp())
             t0 = time.perf_counter()
-            runtime.quantize(str(folder / "encoder"), batches, ir, float_names=[])
+            recipe.quantize(str(folder / "encoder"), batches, ir, float_names=[])
             row = {"calibrated_at_seq_len": seq_len, "source": source,
                    "sequences": sum(len(b["input_mask"]) for b in batches),
                    "quantize_seconds": round(time.perf_counter() - t0, 1), "fidelity": {}}
-            int8 = runtime.int8_encoder(ir)
+            int8 = int8_runtime(ir)
             for name, (settings, texts) in probes.items():
                 if settings.seq_len != seq_len:
                     continue
@@ -110,3 +112,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def int8_runtime(ir_dir):
+    """The int8 encoder quantised into ir_dir, on OpenVINO."""
+    from mlbert.extract import runtimes
+
+    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)

@@ -36,23 +36,24 @@ def main() -> None:
 
     import openvino as ov
 
-    from mlbert.extract.encoders import runtime
+    from mlbert.extract.int8 import recipe
+    from mlbert.extract.runtimes import openvino_runtime
     from mlbert.extract.features.featurizer import Featurizer
 
     folder, pre, fp32, texts, reference, calibration = held_out(args.n)
     settings = fp32.settings
     ir = Path(tempfile.mkdtemp())
-    runtime.quantize(str(folder / "encoder"), calibration, ir, float_names=[])
+    recipe.quantize(str(folder / "encoder"), calibration, ir, float_names=[])
 
     core = ov.Core()
     featurizers, hints = {}, {}
     for name, hint in (("default (bf16 float ops)", None), ("f32 float ops", "f32")):
-        model = core.read_model(str(ir / runtime.IR_XML))
+        model = core.read_model(str(ir / openvino_runtime.IR_XML))
         config = {"INFERENCE_NUM_THREADS": os.cpu_count() or 1, "PERFORMANCE_HINT": "LATENCY"}
         if hint:
             config["INFERENCE_PRECISION_HINT"] = hint
         compiled = core.compile_model(model, "CPU", config)
-        encoder = runtime.OpenVinoEncoder(compiled, runtime._layer_count(model), "int8")
+        encoder = openvino_runtime.OpenVinoRuntime(compiled, openvino_runtime._layer_count(model), "int8")
         featurizers[name] = Featurizer(pre, encoder, settings)
         hints[name] = str(compiled.get_property("INFERENCE_PRECISION_HINT"))
     seconds, outputs = alternate(featurizers, texts)

@@ -9,7 +9,7 @@ OpenVINO's default on this CPU), and measures each variant against TensorFlow fp
 *train* reviews after the first 64 (no test review, no labels), 128-token windows, stride 126:
 per pooling the mean and lowest cosine and the largest absolute difference, and the best of two
 alternating timed runs of Featurizer.features. Variants (run when extract quantised every matmul;
-its recipe now is first_last_ffn_down, runtime.float_matmuls) (all-MiniLM-L6-v2: six layers, each with
+its recipe now is first_last_ffn_down, recipe.float_matmuls) (all-MiniLM-L6-v2: six layers, each with
 a fused QKV, an attention output, an FFN up and an FFN down matmul):
 - all: every matmul int8 (what extract does);
 - ffn_down: the six FFN down projections (their inputs are GELU outputs, where BERT quantisation
@@ -49,7 +49,9 @@ def held_out(n: int):
     featurizer, the N IMDB train reviews after the first 64, their fp32 features, calibration
     batches as extract cuts them)."""
     from mlbert.data.sources import read_source
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
+    from mlbert.extract.int8 import calibration as int8_calibration
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
@@ -57,9 +59,9 @@ def held_out(n: int):
     texts = read_source(str(SHARED / "data/imdb/aclImdb_v1.tar.gz"), ["train"], seed=0,
                         limit=64 + n)["train"].texts[64:]
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    enc = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     fp32 = Featurizer(pre, enc, FeatureSettings(seq_len=128, windows=True, stride=126, poolings=POOLINGS))
-    calibration = fp32.calibration_batches(runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES)
+    calibration = fp32.calibration_batches(int8_calibration.texts(), int8_calibration.SEQUENCES)
     return folder, pre, fp32, texts, fp32.features(texts), calibration
 
 
@@ -71,18 +73,18 @@ def main() -> None:
     import nncf
     import openvino as ov
 
-    from mlbert.extract.encoders import runtime
     from mlbert.extract.features.featurizer import Featurizer
+    from mlbert.extract.int8 import recipe
 
     folder, pre, fp32, texts, reference, calibration = held_out(args.n)
     settings = fp32.settings
 
-    down = runtime.ffn_down_projections(ov.convert_model(str(folder / "encoder")))
+    down = recipe.ffn_down_projections(ov.convert_model(str(folder / "encoder")))
     variants = {"all": [], "ffn_down": down, "first_last_ffn_down": [down[0], down[-1]]}
     featurizers = {}
     for name, ignored in variants.items():
-        ir = runtime.quantize(str(folder / "encoder"), calibration, Path(tempfile.mkdtemp()), float_names=ignored)
-        featurizers[name] = Featurizer(pre, runtime.int8_encoder(ir), settings)
+        ir = recipe.quantize(str(folder / "encoder"), calibration, Path(tempfile.mkdtemp()), float_names=ignored)
+        featurizers[name] = Featurizer(pre, int8_runtime(ir), settings)
     seconds, outputs = alternate(featurizers, texts)
     best = {name: min(s) for name, s in seconds.items()}
     rows = []
@@ -104,3 +106,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def int8_runtime(ir_dir):
+    """The int8 encoder quantised into ir_dir, on OpenVINO."""
+    from mlbert.extract import runtimes
+
+    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)

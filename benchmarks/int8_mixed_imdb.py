@@ -4,7 +4,7 @@
 
 int8_mixed.json found that leaving the first and the last layer's FFN down projection in
 floating point brings the features 29 % closer to fp32 at 0.995x int8's speed. Does it close the
-gap in accuracy? Run as a candidate before it became the recipe (runtime.float_matmuls); now the
+gap in accuracy? Run as a candidate before it became the recipe (recipe.float_matmuls); now the
 real `mlbert extract --precision int8` quantises it, in a fresh int8 store of this run.
 Only the IMDB *train* split is extracted (128-token windows, stride 126, mean+max+[CLS]), and the
 recipe of precision_accuracy.py (ten heads, mean+max+[CLS]) is trained on it: `train` carves the
@@ -32,11 +32,12 @@ from precision_accuracy import DATA  # noqa: E402
 def main() -> None:
     import openvino as ov
 
-    from mlbert.extract.encoders import runtime
+    from mlbert.extract.int8 import recipe
+
 
     folder = ensure_encoder("minilm")
     encoder, preprocessor = str(folder / "encoder"), str(folder / "preprocessor")
-    ignored = runtime.float_matmuls(ov.convert_model(encoder))
+    ignored = recipe.float_matmuls(ov.convert_model(encoder))
     os.environ["MLBERT_CACHE_DIR"] = tempfile.mkdtemp(prefix="int8-mixed-store-")  # quantised afresh
 
     spec = DATA["imdb"]

@@ -63,7 +63,10 @@ def main() -> None:
 
     import openvino as ov
 
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
+    from mlbert.extract.int8 import calibration, recipe
+    from mlbert.extract.runtimes import openvino_runtime
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
@@ -71,25 +74,25 @@ def main() -> None:
     reviews, _, _ = review_file(args.n, "mlbert-streams-")
     texts = list(reviews.texts)
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    tf_encoder = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    tf_encoder = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     calibrate = Featurizer(pre, tf_encoder, FeatureSettings(seq_len=128))
     ir = Path(tempfile.mkdtemp(prefix="mlbert-streams-"))
-    runtime.quantize(str(folder / "encoder"), calibrate.calibration_batches(
-        runtime.calibration_texts(), runtime.CALIBRATION_SEQUENCES), ir)
+    recipe.quantize(str(folder / "encoder"), calibrate.calibration_batches(
+        calibration.texts(), calibration.SEQUENCES), ir)
 
     def latency_encoder():
         core = ov.Core()
-        model = core.read_model(str(ir / runtime.IR_XML))
+        model = core.read_model(str(ir / openvino_runtime.IR_XML))
         compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": os.cpu_count() or 1,
                                                      "PERFORMANCE_HINT": "LATENCY"})
-        return runtime.OpenVinoEncoder(compiled, runtime._layer_count(model), "int8")
+        return openvino_runtime.OpenVinoRuntime(compiled, openvino_runtime._layer_count(model), "int8")
 
     results = []
     for config in args.configs.split(","):
         settings = FeatureSettings(**CONFIGS[config])
         variants = {BEFORE: Copied(Featurizer(pre, latency_encoder(), settings)),
                     "one batch": Featurizer(pre, latency_encoder(), settings),
-                    "batch per stream": Featurizer(pre, runtime.int8_encoder(ir), settings)}
+                    "batch per stream": Featurizer(pre, int8_runtime(ir), settings)}
         rows = compare(variants, texts, args.rounds, settings.poolings, BEFORE, "variant", "before")
         for row in rows:
             variant = variants[row["variant"]]
@@ -108,3 +111,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def int8_runtime(ir_dir):
+    """The int8 encoder quantised into ir_dir, on OpenVINO."""
+    from mlbert.extract import runtimes
+
+    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)

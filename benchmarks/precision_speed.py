@@ -105,6 +105,7 @@ def main() -> None:
 
     from mlbert.extract.encoders import handles
     from mlbert.extract.encoders.bert_model import BertConfig
+    from mlbert.extract import runtimes
     from mlbert.extract.features.featurizer import Featurizer, segments_of
     from mlbert.extract.features.settings import FeatureSettings
 
@@ -116,7 +117,7 @@ def main() -> None:
     warm = work / "warm.jsonl"
     warm.write_text("".join(jsonl.read_text().splitlines(keepends=True)[:100]))
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    enc = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    enc = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     peaks = {p: [] for p in precisions}
     results = []
     for key in args.configs.split(","):

@@ -41,22 +41,23 @@ def main() -> None:
     import tensorflow as tf
 
     from mlbert.extract.encoders import handles
+    from mlbert.extract import runtimes
     from mlbert.extract.features.featurizer import Featurizer
+    from mlbert.extract.runtimes.tensorflow_runtime import TensorFlowRuntime
     from mlbert.extract.features.settings import FeatureSettings
 
     folder = ensure_encoder("minilm")
     reviews, _, _ = review_file(args.n, "mlbert-in-flight-")
     texts = list(reviews.texts)
     pre = handles.load(str(folder / "preprocessor"), "--preprocessor", "preprocessor")
-    encoder = handles.load(str(folder / "encoder"), "--encoder", "encoder")
+    encoder = runtimes.load("tensorflow", "fp32", str(folder / "encoder"))
     counts = [int(c) for c in args.in_flight.split(",")]
     results = []
     for config in args.configs.split(","):
         settings = FeatureSettings(**CONFIGS[config])
         variants = {}
         for count in counts:
-            variants[count] = Featurizer(pre, encoder, settings)
-            variants[count].in_flight = count
+            variants[count] = Featurizer(pre, TensorFlowRuntime(encoder.model, in_flight=count), settings)
         rows = compare(variants, texts, args.rounds, settings.poolings, counts[0], "in_flight", str(counts[0]))
         results.append({"config": config, "settings": settings.to_dict(), "rows": rows})
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)

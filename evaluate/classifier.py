@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..common.errors import BadInput
+from ..extract import runtimes
 from ..extract.cache import encoder_ir
-from ..extract.encoders import handles, runtime
+from ..extract.encoders import handles
 from ..extract.features.featurizer import Featurizer
 from ..extract.features.settings import FeatureSettings
 from ..extract.cache.shards import Ngrams
@@ -34,27 +35,19 @@ def check_models_unchanged(manifest: dict) -> None:
                            "ones the head learned from; restore that encoder, or extract and train again")
 
 
-def load_tensorflow_models(manifest: dict):
-    """(preprocessor, encoder) SavedModels a model was trained with, after checking they are unchanged."""
+def load_models(manifest: dict, model_dir, runtime: str | None = None):
+    """(preprocessor, encoder runtime) a model was trained with, after checking they are unchanged:
+    on the runtime and at the precision of its training cache (int8: the model dir's own copy of the
+    quantised encoder), or on the runtime named (export: tensorflow, which TF Serving runs)."""
     check_models_unchanged(manifest)
     info = manifest["features"]
-    return (handles.load(info["preprocessor"], "preprocessor recorded in the model dir", "preprocessor"),
-            handles.load(info["encoder"], "encoder recorded in the model dir", "encoder"))
-
-
-def load_models(manifest: dict, model_dir):
-    """(preprocessor, encoder) at the precision of the model's training cache: bf16 in OpenVINO from
-    the same SavedModel, int8 from the model dir's own copy of the quantised encoder."""
-    precision = manifest["features"].get("precision", "fp32")
-    if precision == "fp32":
-        return load_tensorflow_models(manifest)
-    check_models_unchanged(manifest)
-    info = manifest["features"]
+    settings = FeatureSettings.from_dict(info)
+    precision = settings.precision if runtime is None else "fp32"
+    if precision == "int8":
+        encoder_ir.check(model_dir, manifest)
     preprocessor = handles.load(info["preprocessor"], "preprocessor recorded in the model dir", "preprocessor")
-    if precision == "bf16":
-        return preprocessor, runtime.openvino_encoder(info["encoder"], "bf16")
-    encoder_ir.check(model_dir, manifest)
-    return preprocessor, runtime.int8_encoder(model_dir)
+    return preprocessor, runtimes.load(runtime or settings.runtime_name, precision, info["encoder"], model_dir,
+                                       "encoder recorded in the model dir")
 
 
 class Classifier:

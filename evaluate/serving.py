@@ -25,7 +25,7 @@ from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings
 from ..train.fusion import EPS
 from ..train.model_dir import Predictor, load_predictor
-from .classifier import load_tensorflow_models
+from .classifier import load_models
 
 FORMAT = "multilayer-bert-sentiment/export"
 MARKER = "assets.extra/export.json"
@@ -105,7 +105,10 @@ def export(model_dir, out, *, overwrite: bool = False, command: str | None = Non
     check_target(out, **target)
     predictor, config = load_predictor(model_dir)
     manifest = config["cache"]["manifest"]
-    preprocessor, encoder = load_tensorflow_models(manifest) if predictor.head is not None else (None, None)
+    preprocessor, encoder = (None, None)
+    if predictor.head is not None:
+        preprocessor, runtime = load_models(manifest, model_dir, runtime="tensorflow")
+        encoder = runtime.model  # in the serving graph itself
     labels = predictor.labels
     serving = ServingModel(preprocessor, encoder, predictor, FeatureSettings.from_dict(manifest["features"]))
 

@@ -226,9 +226,10 @@ def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows)
     from mlbert.data.sources.imdb import read_imdb
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
+    from mlbert.extract.runtimes.tensorflow_runtime import TensorFlowRuntime
 
     texts = read_imdb(tiny_archive, ["test"], limit=40)["test"].texts
-    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    pre, enc = hub.load(str(tiny_models["preprocessor"])), TensorFlowRuntime(hub.load(str(tiny_models["encoder"])))
     settings = FeatureSettings(seq_len=24 if windows else 64, windows=windows, stride=10,
                                poolings=("mean", "max", "cls"))
     a = Featurizer(pre, enc, settings, batch_size=1, bucket=8).features(texts)
@@ -245,22 +246,23 @@ def test_features_do_not_depend_on_batches_in_flight(tiny_models, tiny_archive):
     import tensorflow_text  # noqa: F401
 
     from mlbert.data.sources.imdb import read_imdb
-    from mlbert.extract.features import featurizer as module
+    from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
+    from mlbert.extract.runtimes import tensorflow_runtime as module
 
     assert module.IN_FLIGHT == 2
     texts = read_imdb(tiny_archive, ["test"], limit=40)["test"].texts
-    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    pre, model = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    enc = module.TensorFlowRuntime(model)
     settings = FeatureSettings(seq_len=64, poolings=("mean", "cls"))
     found = {}
     for count in (1, 2, 4):
-        featurizer = module.Featurizer(pre, enc, settings, batch_size=1, bucket=8)  # many small batches
-        featurizer.in_flight = count
-        found[count] = featurizer.features(texts)
+        runtime = module.TensorFlowRuntime(model, in_flight=count)
+        found[count] = Featurizer(pre, runtime, settings, batch_size=1, bucket=8).features(texts)  # small batches
     for count in (2, 4):
         for p in settings.poolings:
             np.testing.assert_array_equal(found[count][p], found[1][p])
-    one_by_one = module.Featurizer(pre, enc, settings).features(texts[:3])
+    one_by_one = Featurizer(pre, enc, settings).features(texts[:3])
     np.testing.assert_allclose(found[2]["mean"][:3], one_by_one["mean"], atol=1e-5)
 
 
@@ -379,9 +381,10 @@ def test_extract_pipelines_run_without_tf_data_autotuning(tiny_models, tiny_arch
     from mlbert.data.sources.imdb import read_imdb
     from mlbert.extract.features.featurizer import Featurizer, _encoder_feed
     from mlbert.extract.features.settings import FeatureSettings
+    from mlbert.extract.runtimes.tensorflow_runtime import TensorFlowRuntime
 
     texts = read_imdb(tiny_archive, ["test"], limit=20)["test"].texts
-    pre, enc = hub.load(str(tiny_models["preprocessor"])), hub.load(str(tiny_models["encoder"]))
+    pre, enc = hub.load(str(tiny_models["preprocessor"])), TensorFlowRuntime(hub.load(str(tiny_models["encoder"])))
     featurizer = Featurizer(pre, enc, FeatureSettings(seq_len=32))
     token_batches = featurizer._token_batches(texts)
     assert token_batches.options().autotune.enabled is False

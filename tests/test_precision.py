@@ -47,10 +47,10 @@ def test_int8_manifest_records_runtime_and_covers_precision_in_fingerprint(int8_
     assert features["precision"] == "int8"
     assert features["runtime"]["name"] == "openvino" and features["runtime"]["version"]
     from mlbert.common.digest import sha256_file
-    from mlbert.extract.encoders import runtime
+    from mlbert.extract.int8 import calibration, recipe
 
-    assert features["runtime"]["calibration"]["corpus_sha256"] == sha256_file(runtime.CALIBRATION_CORPUS)
-    assert features["runtime"]["calibration"]["recipe"] == runtime.RECIPE
+    assert features["runtime"]["calibration"]["corpus_sha256"] == sha256_file(calibration.CORPUS)
+    assert features["runtime"]["calibration"]["recipe"] == recipe.RECIPE
     assert manifest["fingerprint_fields"]["settings"]["precision"] == "int8"
     assert manifest["fingerprint"] != fp32["fingerprint"]
     assert fp32["features"]["runtime"]["name"] == "tensorflow"
@@ -60,19 +60,20 @@ def test_int8_manifest_records_runtime_and_covers_precision_in_fingerprint(int8_
 
 
 def test_int8_recipe_keeps_the_first_and_last_ffn_down_projections_in_float(int8_cache, tiny_models):
-    """The cache's int8 encoder: the FFN down projections runtime.float_matmuls names multiply by
+    """The cache's int8 encoder: the FFN down projections recipe.float_matmuls names multiply by
     float weights; every other dense matmul by int8 weights (dequantised in the graph)."""
     import openvino as ov
 
-    from mlbert.extract.encoders import runtime
+    from mlbert.extract.int8 import recipe
+    from mlbert.extract.runtimes.openvino_runtime import IR_XML
 
     converted = ov.convert_model(str(tiny_models["encoder"]))
-    down = runtime.ffn_down_projections(converted)
-    assert len(down) == 2 and runtime.float_matmuls(converted) == down  # the tiny encoder has two layers
+    down = recipe.ffn_down_projections(converted)
+    assert len(down) == 2 and recipe.float_matmuls(converted) == down  # the tiny encoder has two layers
     dense = {op.get_friendly_name() for op in converted.get_ordered_ops()
              if op.get_type_name() == "MatMul" and op.input_value(1).get_node().get_type_name() == "Constant"}
     assert len(dense) == 2 * 4 + 1  # per layer QKV, attention output, FFN up and down; the pooler
-    quantized = ov.Core().read_model(str(int8_cache / runtime.IR_XML))
+    quantized = ov.Core().read_model(str(int8_cache / IR_XML))
     weights = {op.get_friendly_name(): op.input_value(1).get_node() for op in quantized.get_ordered_ops()
                if op.get_friendly_name() in dense}
     assert weights.keys() == dense
@@ -106,7 +107,8 @@ def test_int8_features_do_not_depend_on_batches_in_flight_or_threads(int8_cache,
 
     from mlbert.data.sources import read_source
     from mlbert.extract.cache.manifest import read_manifest
-    from mlbert.extract.encoders import handles, runtime
+    from mlbert.extract import runtimes
+    from mlbert.extract.encoders import handles
     from mlbert.extract.features.featurizer import Featurizer
     from mlbert.extract.features.settings import FeatureSettings
 
@@ -115,7 +117,7 @@ def test_int8_features_do_not_depend_on_batches_in_flight_or_threads(int8_cache,
     settings = FeatureSettings(seq_len=64, poolings=("mean", "max"))
 
     def featurizer(requests: int) -> Featurizer:
-        encoder = runtime.int8_encoder(int8_cache)
+        encoder = runtimes.load("openvino", "int8", "", ir_dir=int8_cache)
         encoder.requests = [encoder.compiled.create_infer_request() for _ in range(requests)]
         return Featurizer(pre, encoder, settings, batch_size=2)  # many batches, of 4 to 8 sequences
 
@@ -225,10 +227,10 @@ def _int8_extract(runner, cli_main, tiny_models, tiny_archive, out, *flags):
 
 def _kept_entry(cache) -> Path:
     """The int8 store's folder for the encoder a cache was extracted with (the test run's store)."""
-    from mlbert.extract.encoders import int8_store
+    from mlbert.extract.int8 import store
 
     fields = json.loads((cache / "manifest.json").read_text())["fingerprint_fields"]
-    return int8_store.root() / int8_store.key(fields["encoder"], fields["preprocessor"], fields["settings"]["seq_len"])
+    return store.root() / store.key(fields["encoder"], fields["preprocessor"], fields["settings"]["seq_len"])
 
 
 def test_int8_encoder_is_quantised_once_per_encoder_and_seq_len(int8_cache, tiny_models, tiny_archive, tmp_path,

@@ -9,7 +9,7 @@ from pathlib import Path
 from ...common import storage
 from ...common.digest import sha256_file
 from ...common.errors import BadInput
-from ..encoders.runtime import IR_BIN, IR_XML
+from ..runtimes.openvino_runtime import IR_BIN, IR_XML
 
 FILES = (IR_BIN, IR_XML)  # the .xml last: it names a whole model only once its weights are there
 

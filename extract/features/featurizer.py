@@ -8,15 +8,17 @@ multiple of `bucket` so that few distinct shapes reach the encoder; `bert_pack_i
 special tokens and the padding. Each layer's output is pooled over the real tokens, and windows
 are pooled back into one vector per review. Order and values do not depend on the batching.
 
+The encoder call itself is the runtime's (extract/runtimes/): the featurizer hands it the packing
+and pooling code once and reads back pooled batches, whichever runtime it is.
+
 `text_features` is the same path as one TensorFlow graph over one batch of texts: the exported
 serving model is built from it, from the same functions.
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
+import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
@@ -25,9 +27,6 @@ from .segments import combine_windows, pool_layers, segment_tokens
 from .settings import FeatureSettings
 
 TOKENS_PER_SEQUENCE = 128  # --batch-size counts sequences of this length
-# Batches a TensorFlow encoder runs at once (Featurizer._encoded): 2 against 1, 1.07x at 128 head
-# and 1.08x in 128-token windows on 2 cores, the same features (benchmarks/results/tf_in_flight.json).
-IN_FLIGHT = 2
 
 
 def tokenize(preprocessor, texts) -> tf.RaggedTensor:
@@ -44,8 +43,14 @@ def segments_of(tokens: tf.RaggedTensor, settings: FeatureSettings):
     return segment_tokens(tokens, s.budget, s.truncation, s.windows, s.window_stride(), s.head_share())
 
 
+def pack_segments(preprocessor, values, row_lengths, seq_length) -> dict:
+    """Segments (their tokens one after the other, and how many each has) as the encoder's inputs."""
+    return preprocessor.bert_pack_inputs([tf.RaggedTensor.from_row_lengths(values, row_lengths)],
+                                         seq_length=seq_length)
+
+
 def encode_segments(preprocessor, encoder, segments: tf.RaggedTensor, seq_length, poolings) -> dict:
-    """Pack segments to seq_length, run the encoder, pool every layer over the real tokens:
+    """Pack segments to seq_length, run a TensorFlow encoder, pool every layer over the real tokens:
     {pooling: [segments, layers, hidden], "tokens": [segments]}."""
     packed = preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
     return pool_layers(encoder(packed)["encoder_outputs"], packed["input_mask"], poolings)
@@ -93,16 +98,6 @@ def _encoder_feed(plan, tokens, seg_lens) -> tf.data.Dataset:
     return _without_autotune(ds)
 
 
-def _in_place(array: np.ndarray) -> tf.Tensor:
-    """A numpy array as a tensor on the same memory where TensorFlow can use it in place (C-ordered,
-    64-byte aligned); tf.constant copies (benchmarks/results/openvino_streams.json: one copy fewer
-    of the encoder's outputs, 37 MB a batch for all-MiniLM-L6-v2, made int8 encoding 1.08x faster
-    at 128 head and 1.23x in 128-token windows)."""
-    if array.flags.c_contiguous and array.ctypes.data % 64 == 0:
-        return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
-    return tf.constant(array)
-
-
 def _ranges(starts, lens):
     """Concatenated aranges [starts[i], starts[i] + lens[i]), without a Python loop."""
     offsets = np.repeat(starts - (np.cumsum(lens) - lens), lens)
@@ -110,16 +105,20 @@ def _ranges(starts, lens):
 
 
 class Featurizer:
-    """Holds a loaded preprocessor and encoder; turns lists of texts into pooled features."""
+    """Holds a loaded preprocessor and an encoder on its runtime; turns lists of texts into pooled
+    features."""
 
-    def __init__(self, preprocessor, encoder, settings: FeatureSettings, batch_size: int = 32,
+    def __init__(self, preprocessor, runtime, settings: FeatureSettings, batch_size: int = 32,
                  bucket: int = 32):
         self.preprocessor = preprocessor
-        self.encoder = encoder
+        self.runtime = runtime
         self.settings = settings
         self.batch_size = batch_size
         self.bucket = bucket
-        self.in_flight = IN_FLIGHT
+        pack = functools.partial(pack_segments, preprocessor)
+        self._encoded = runtime.pipeline(pack, functools.partial(pool_layers, poolings=settings.poolings))
+        self._pack = tf.function(pack, input_signature=[tf.TensorSpec([None], tf.int32),
+                                                        tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32)])
         probe, = self._encoded([(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))])
         self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
 
@@ -148,53 +147,9 @@ class Featurizer:
             return np.zeros(0, np.int32), np.zeros(0, np.int64)
         return np.concatenate(values), np.concatenate(lengths)  # int32 ids, int64 counts
 
-    # One trace for every batch shape and for the probe: each retrace of the encoder costs a third
-    # of a second, as much as encoding 150 reviews with a small model.
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
-                                  tf.TensorSpec([], tf.int32)])
-    def _encode_pool(self, values, row_lengths, seq_length):
-        segments = tf.RaggedTensor.from_row_lengths(values, row_lengths)
-        return encode_segments(self.preprocessor, self.encoder, segments, seq_length, self.settings.poolings)
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
-                                  tf.TensorSpec([], tf.int32)])
-    def _pack(self, values, row_lengths, seq_length):
-        return self.preprocessor.bert_pack_inputs([tf.RaggedTensor.from_row_lengths(values, row_lengths)],
-                                                  seq_length=seq_length)
-
-    # One trace for every batch shape: the layers come stacked, [layers, batch, length, hidden].
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32),
-                                  tf.TensorSpec([None, None], tf.int32)])
-    def _pool(self, outputs, mask):
-        return pool_layers(tf.unstack(outputs, num=self.encoder.num_layers), mask, self.settings.poolings)
-
-    def _encoded(self, feed):
-        """Each batch of segments of the feed ((tokens, segment lengths, padded length) triples)
-        encoded and pooled, in order. A TensorFlow encoder runs inside one graph with the packing and
-        pooling, `in_flight` batches at once, each in its own thread: one graph at a time leaves the
-        cores idle in its serial stretches. Another runtime (OpenVINO) is called between the two
-        graphs, its batches streamed so that it encodes while TensorFlow packs and pools. Read a
-        batch's results before asking for the next: they may share memory with the encoder's output
-        buffer, which the next reuses."""
-        if not getattr(self.encoder, "in_graph", True):
-            packed = ({k: v.numpy() for k, v in self._pack(*batch).items()} for batch in feed)
-            for inputs, layers in self.encoder.stream(packed):
-                yield self._pool(_in_place(layers), tf.constant(inputs["input_mask"], tf.int32))
-            return
-        with ThreadPoolExecutor(self.in_flight) as threads:
-            pending = collections.deque()
-            for batch in feed:
-                if len(pending) == self.in_flight:
-                    yield pending.popleft().result()
-                pending.append(threads.submit(self._encode_pool, *batch))
-            while pending:
-                yield pending.popleft().result()
-
-    def runtime(self) -> dict:
+    def describe_runtime(self) -> dict:
         """What runs the encoder call, for the manifest."""
-        if getattr(self.encoder, "in_graph", True):
-            return {"name": "tensorflow", "version": tf.__version__, "precision": "fp32"}
-        return self.encoder.describe()
+        return self.runtime.describe()
 
     def packed_batches(self, texts: list[str], max_sequences: int | None = None,
                        settings: FeatureSettings | None = None) -> list[dict]:

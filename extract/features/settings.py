@@ -4,13 +4,14 @@ from __future__ import annotations
 import dataclasses
 
 from ...common.errors import BadInput
+from .. import runtimes
 
 POOLINGS = ("mean", "max", "cls")
 TRUNCATIONS = ("head", "tail", "head+tail")
 MAX_NGRAMS = 5
-# The encoder call's arithmetic: fp32 runs the SavedModel in TensorFlow; bf16 and int8 run it in
-# OpenVINO (see extract/encoders/runtime.py). Features differ slightly, so caches never mix them.
-PRECISIONS = ("fp32", "bf16", "int8")
+# The encoder call's arithmetic, and what runs it (extract/runtimes/): features differ slightly
+# between any two, so caches never mix them.
+PRECISIONS = runtimes.PRECISIONS
 HEAD_TOKENS_MAX = 128  # head+tail: Sun et al. (2019) keep the first 128 of 510 tokens, the rest from the end
 
 
@@ -28,6 +29,7 @@ class FeatureSettings:
     # The lexical channel: each review's hashed word n-grams of 1..ngrams tokens (0: none).
     ngrams: int = 0
     precision: str = "fp32"
+    runtime: str | None = None  # None: the precision's own (runtimes.DEFAULTS)
 
     def validate(self, max_positions: int | None = None) -> None:
         if self.seq_len < 3:
@@ -49,10 +51,13 @@ class FeatureSettings:
         if not 0 <= self.ngrams <= MAX_NGRAMS:
             raise BadInput(f"--ngrams {self.ngrams}: use 0 (no lexical channel) to {MAX_NGRAMS}; 3 (uni-, bi- and "
                            "trigrams) is what n-gram sentiment models use")
-        if self.precision not in PRECISIONS:
-            raise BadInput(f"--precision {self.precision}: choose one of {', '.join(PRECISIONS)}")
+        runtimes.resolve(self.runtime, self.precision)
         if self.windows and self.truncation != "head":
             raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
+
+    @property
+    def runtime_name(self) -> str:
+        return runtimes.resolve(self.runtime, self.precision)
 
     @property
     def budget(self) -> int:
@@ -79,11 +84,16 @@ class FeatureSettings:
             d["ngrams"] = self.ngrams
         if self.precision != "fp32":  # likewise: fp32 caches made before precisions keep theirs
             d["precision"] = self.precision
+        if self.runtime_name != runtimes.DEFAULTS[self.precision]:  # and caches on the precision's runtime
+            d["runtime"] = self.runtime_name
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "FeatureSettings":
+        """From to_dict's fields, or from a manifest's `features`, where `runtime` is the runtime's record."""
         legacy = d["truncation"] == "head+tail" and "head_tokens" not in d
+        runtime = d.get("runtime")
         return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"], stride=d.get("stride"),
                    poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy,
-                   ngrams=d.get("ngrams", 0), precision=d.get("precision", "fp32"))
+                   ngrams=d.get("ngrams", 0), precision=d.get("precision", "fp32"),
+                   runtime=runtime.get("name") if isinstance(runtime, dict) else runtime)

@@ -21,6 +21,8 @@ import numpy as np
 
 from ...common import storage
 from ...common.errors import BadInput
+from .. import runtimes
+from ..cache import writer
 from ..cache.manifest import shard_name
 from ..cache.shards import feature_arrays, shard_bytes
 from ..encoders import handles
@@ -51,7 +53,7 @@ class EncodeBatch:
 
     def setup(self):
         self.featurizer = Featurizer(handles.load(self.preprocessor, "--preprocessor", "preprocessor"),
-                                     handles.load(self.encoder, "--encoder", "encoder"),
+                                     runtimes.load("tensorflow", "fp32", self.encoder),
                                      FeatureSettings.from_dict(self.settings), batch_size=self.batch_size)
 
     def process(self, batch):
@@ -102,8 +104,8 @@ def _importable_by_workers():
                 os.environ["PYTHONPATH"] = saved
 
 
-def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam_options) -> None:
-    """Encode and write every (plan, shard index) in todo with one Beam pipeline."""
+def run_beam(request, todo, reviews, manifest) -> None:
+    """Encode and write every (plan, shard index) in todo with one Beam pipeline, then record them."""
     if not todo:
         return
     beam = _beam()
@@ -111,7 +113,7 @@ def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam
 
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     flags = ["--default_sdk_harness_log_level=WARNING"]  # workers' INFO lines would bury progress
-    for option in beam_options:
+    for option in request.beam_options:
         if "=" not in option:
             raise BadInput(f"--beam-option {option}: use KEY=VALUE, e.g. direct_num_workers=2")
         key, value = option.split("=", 1)
@@ -122,11 +124,12 @@ def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam
         r = reviews[plan.split]
         key = (plan.split, i, plan.count)
         elements += [(key, pos, r.ids[pos], r.texts[pos], int(r.labels[pos])) for pos in range(lo, hi)]
+    encoder, preprocessor = handles.resolve(request.encoder), handles.resolve(request.preprocessor)
+    settings = request.settings
 
     class Encode(beam.DoFn):
         def __init__(self):
-            self.body = EncodeBatch(fields["encoder"]["handle"], fields["preprocessor"]["handle"],
-                                    settings.to_dict(), batch_size)
+            self.body = EncodeBatch(encoder, preprocessor, settings.to_dict(), request.batch_size)
 
         def setup(self):
             self.body.setup()
@@ -140,4 +143,9 @@ def run_beam(out, todo, reviews, fields, settings, batch_size, fingerprint, beam
              | "Batch" >> beam.BatchElements(min_batch_size=BATCH_MIN, max_batch_size=BATCH_MAX)
              | "Encode" >> beam.ParDo(Encode())
              | "ByShard" >> beam.GroupByKey()
-             | "Write" >> beam.FlatMap(write_shard_group, storage.absolute(out), list(settings.poolings), fingerprint))
+             | "Write" >> beam.FlatMap(write_shard_group, storage.absolute(request.out), list(settings.poolings),
+                                       manifest["fingerprint"]))
+    for plan, i in todo:
+        lo, hi = plan.bounds(i)
+        # Workers wrote the shard; its checksum is read back once, for the manifest.
+        writer.record_shard(request.out, manifest, plan.entry, shard_name(plan.split, i, plan.count), hi - lo)

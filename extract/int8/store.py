@@ -25,7 +25,9 @@ from pathlib import Path
 from ...common.digest import sha256_file
 from ...common.folders import read_marker
 from ...common.provenance import versions
-from .runtime import CALIBRATION_CORPUS, IR_BIN, IR_XML, RECIPE
+from ..runtimes.openvino_runtime import IR_BIN, IR_XML
+from . import calibration
+from .recipe import RECIPE
 
 META = "int8-encoder.json"
 FORMAT = "mlbert-int8-encoder"
@@ -44,7 +46,7 @@ def key(encoder: dict, preprocessor: dict, seq_len: int) -> str:
     installed = versions()
     parts = {"encoder": encoder.get("sha256") or encoder["handle"],
              "preprocessor": preprocessor.get("sha256") or preprocessor["handle"], "seq_len": seq_len,
-             "recipe": RECIPE, "corpus": sha256_file(CALIBRATION_CORPUS),
+             "recipe": RECIPE, "corpus": sha256_file(calibration.CORPUS),
              **{name: installed[name] for name in ("openvino", "nncf")}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
 
