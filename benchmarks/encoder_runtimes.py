@@ -6,7 +6,7 @@ On the same N real reviews (the IMDB test split in the fixed seeded order), all-
 imported, 128-token windows with stride 126 (the best IMDB setting): one Featurizer, so
 tokenising, segmenting, length-bucketed batching and pooling are the same TensorFlow code for
 every candidate, and only the encoder call is swapped. int8 is NNCF post-training quantisation
-as `extract --precision int8` first ran it (extract/encoders/runtime.py: per-channel int8 weights,
+as `extract --precision int8` first ran it (extract/encoders/runtime.py, since split into extract/runtimes and extract/int8: per-channel int8 weights,
 int8 activations in every matmul, LayerNorm, GELU and softmax kept in float; calibrated on the
 built-in corpus); the recipe now keeps two matmuls in float (int8_mixed.json). The
 committed results/encoder_runtimes.json is older: it calibrated on the first 192 windows of the

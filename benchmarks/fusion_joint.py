@@ -41,7 +41,7 @@ def main() -> None:
     from mlbert.extract.cache.read import read_split
     from mlbert.train.config import HeadConfig
     from mlbert.train.fit import fit_model
-    from mlbert.train.fusion import bert_scores, fit_fusion, mix, to_probabilities
+    from mlbert.train.fusion import fit_fusion, fused_probabilities, to_probabilities
     from mlbert.train.head import build_head
     from mlbert.train.inputs import InputSpec, select
     from mlbert.train.lexical import LexicalConfig, _design, fit_lexical, nb_ratios
@@ -63,9 +63,8 @@ def main() -> None:
     head, _, summary = fit_model(x, y, xv, yv, cfg, spec, 2)
     lexical, history = fit_lexical(ng, y, ngv, yv, 2, LexicalConfig())
     head_probs = class_probabilities(head.predict(xv, batch_size=1024, verbose=0), 2)
-    fusion = fit_fusion(bert_scores(head_probs), lexical.scores(ngv), yv)
-    accuracy, loss = accuracy_and_loss(yv, to_probabilities(mix(bert_scores(head_probs), lexical.scores(ngv),
-                                                                fusion)))
+    fusion = fit_fusion(head_probs, lexical.scores(ngv), yv)
+    accuracy, loss = accuracy_and_loss(yv, np.asarray(fused_probabilities(head_probs, lexical.scores(ngv), fusion)))
     result["stacked"] = {"val_accuracy": accuracy, "val_loss": loss, "fusion": fusion,
                          "head_val_accuracy": summary["val_accuracy"],
                          "lexical_val_accuracy": history["val_accuracy"][history["best_step"] - 1],
@@ -116,7 +115,7 @@ def main() -> None:
             idx = order[lo:lo + 64]
             c, r = design_of(idx, ng)
             step(tf.constant(x[idx]), tf.constant(y[idx]), c, r)
-        accuracy, loss = accuracy_and_loss(yv, to_probabilities(joint_scores(xv, ngv)))
+        accuracy, loss = accuracy_and_loss(yv, np.asarray(to_probabilities(joint_scores(xv, ngv))))
         curve.append({"epoch": epoch, "val_accuracy": accuracy, "val_loss": loss})
         print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
         if accuracy > best:

@@ -4,7 +4,7 @@
 
 The built-in corpus (extract/encoders/calibration.txt, about 3,900 words written for this project)
 makes the quantised encoder independent of the data, so it can be made once per encoder and kept
-(extract/encoders/int8_store.py). This checks that it costs no fidelity. all-MiniLM-L6-v2
+(extract/int8/store.py). This checks that it costs no fidelity. all-MiniLM-L6-v2
 imported, the first recipe of `extract --precision int8` (runtime.quantize, at most 192 sequences,
 every matmul int8), with which the committed results were measured.
 Calibration sources:

@@ -9,7 +9,7 @@ process after an untimed warm-up of each. Rounds alternate the precisions, so th
 (up to 1.7x here) falls on all alike. Per run:
 - wall: the whole call, model loading and HDF5 writing included: what a user waits for a new cache
   of N reviews. int8 runs twice per round: `int8` with the quantised encoder kept on the machine
-  from an earlier run (extract/encoders/int8_store.py: every int8 cache but the first of an encoder
+  from an earlier run (extract/int8/store.py: every int8 cache but the first of an encoder
   and --seq-len), and `int8-cold` with an empty store, so quantising (conversion and calibration on
   the built-in corpus) is included: the first int8 cache of an encoder on a machine;
 - encode: the seconds extract reports for the split (reading, tokenising, encoding, pooling and

@@ -62,7 +62,7 @@ class Classifier:
         # Every pooling the training cache stored, so features() rows equal the cache's rows.
         self.settings = FeatureSettings.from_dict(manifest["features"])
         self.featurizer = None
-        if self.predictor.head is not None:  # a lexical model needs no encoder
+        if self.predictor.reads_bert:  # a lexical model needs no encoder
             preprocessor, encoder = load_models(manifest, model_dir)
             self.featurizer = Featurizer(preprocessor, encoder, self.settings, batch_size=batch_size)
 
@@ -75,7 +75,7 @@ class Classifier:
         features = {}
         if self.featurizer is not None:
             features = {p: v.reshape(len(v), -1) for p, v in self.featurizer.features(texts).items()}
-        if self.predictor.lexical is not None:
+        if self.predictor.reads_ngrams:
             features["ngrams"] = Ngrams(*lexical_features(texts, self.settings.ngrams))
         return features
 
@@ -114,9 +114,3 @@ def _as_texts(texts) -> list[str]:
 def load(model_dir, batch_size: int = 64) -> Classifier:
     """A model dir as a Classifier whose encoder is loaded once."""
     return Classifier(model_dir, batch_size=batch_size)
-
-
-def predict(model_dir, texts: list[str], batch_size: int = 64) -> list[dict]:
-    return Classifier(model_dir, batch_size=batch_size).predict(texts)
-
-

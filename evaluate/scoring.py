@@ -48,7 +48,7 @@ def evaluate(cache, model_dir, *, split: str = "test", plot=None, overwrite: boo
                        "evaluate on a cache of the same labelled data")
     to_model = np.array([classes.index(name) for name in labels_of(manifest)], np.int64)
     features, labels, _, _ = read_split(cache, split, poolings=list(predictor.spec.poolings),
-                                        lexical=predictor.lexical is not None)
+                                        lexical=predictor.reads_ngrams)
     labels = to_model[labels]
     if not len(labels):
         raise BadInput(f"--cache {cache}: split '{split}' is empty")

@@ -23,8 +23,7 @@ from ..common.provenance import api_call, record
 from ..extract.features.featurizer import text_features
 from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings
-from ..train.fusion import EPS
-from ..train.model_dir import Predictor, load_predictor
+from ..train.model_dir import load_predictor
 from .classifier import load_models
 
 FORMAT = "multilayer-bert-sentiment/export"
@@ -40,61 +39,38 @@ def signature(labels) -> dict:
 
 
 class ServingModel(tf.Module):
-    """The model dir's predictor as one graph: the head on the pooled features, the lexical model on
-    the n-gram ids, or both fused, with the same functions and numbers as train/model_dir.Predictor."""
+    """The model dir's channel as one graph: the channel's own serving_probabilities, on the pooled
+    features of `extract`'s path (text_features) and the n-gram ids of its lexical channel."""
 
-    def __init__(self, preprocessor, encoder, predictor: Predictor, settings: FeatureSettings):
+    def __init__(self, preprocessor, encoder, channel, settings: FeatureSettings):
         super().__init__(name="sentiment")
-        self.preprocessor, self.encoder, self.head = preprocessor, encoder, predictor.head
-        self.settings, self.spec, self.labels = settings, predictor.spec, list(predictor.labels)
-        fusion = predictor.fusion or {"weight": 1.0, "temperature": 1.0}
-        self.weight, self.temperature = float(fusion["weight"]), float(fusion["temperature"])
-        self.lexical = None
-        if predictor.lexical is not None:
-            lexical = predictor.lexical
-            self.lexical = {"vocab": tf.Variable(lexical.vocab, trainable=False, name="lexical_vocab"),
-                            "weights": tf.Variable(lexical.weights, trainable=False, name="lexical_weights"),
-                            "bias": tf.Variable(lexical.bias, trainable=False, name="lexical_bias")}
-
-    def _head_probabilities(self, text):
-        spec = self.spec
-        pooled = text_features(self.preprocessor, self.encoder, self.settings, text, spec.poolings)
-        n = tf.shape(text)[0]
-        x = tf.concat([tf.reshape(tf.gather(pooled[p], list(spec.layers), axis=1), [n, -1])
-                       for p in spec.poolings], axis=1)
-        out = tf.cast(self.head(x, training=False), tf.float64)
-        return tf.concat([1.0 - out, out], axis=1) if len(self.labels) == 2 else out
-
-    def _lexical_scores(self, text):
-        ids = ngram_ids(text, self.settings.ngrams)
-        vocab, weights = self.lexical["vocab"], self.lexical["weights"]
-        values = tf.cast(ids.values, tf.int32)
-        cols = tf.minimum(tf.searchsorted(vocab, values), tf.shape(vocab)[0] - 1)
-        known = tf.equal(tf.gather(vocab, cols), values)
-        found = tf.where(known[:, None], tf.gather(weights, cols), tf.zeros([1, tf.shape(weights)[1]]))
-        summed = tf.math.unsorted_segment_sum(found, ids.value_rowids(), tf.shape(text, tf.int64)[0])
-        return tf.cast(summed + self.lexical["bias"], tf.float64)
+        self.preprocessor, self.encoder, self.settings = preprocessor, encoder, settings
+        self.channel_name, self.labels = channel.name, list(channel.labels)
+        self.parts = channel.trackables()  # held here, so that the SavedModel saves them
+        self._channel = channel
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve(self, text):
-        if self.lexical is None:
-            probs = self._head_probabilities(text)
-        else:
-            scores = self._lexical_scores(text)
-            if self.head is not None:
-                p = tf.clip_by_value(self._head_probabilities(text), EPS, 1 - EPS)
-                bert = tf.math.log(p[:, 1:] / p[:, :1]) if len(self.labels) == 2 else tf.math.log(p)
-                scores = self.temperature * (self.weight * bert + (1 - self.weight) * scores)
-            if len(self.labels) == 2:
-                positive = tf.sigmoid(scores)
-                probs = tf.concat([1.0 - positive, positive], axis=1)
-            else:
-                probs = tf.nn.softmax(scores, axis=1)
-        probs = tf.cast(probs, tf.float32)
+        inputs = _Inputs(text, self)
+        probs = tf.cast(self._channel.serving_probabilities(inputs), tf.float32)
         result = {"probabilities": probs, "label": tf.gather(tf.constant(self.labels), tf.argmax(probs, axis=1))}
         if len(self.labels) == 2:
             result["positive_probability"] = probs[:, 1]
         return result
+
+
+class _Inputs:
+    """What a channel reads in the graph (channels.ServingInputs)."""
+
+    def __init__(self, text, model: ServingModel):
+        self.text, self._model = text, model
+
+    def pooled(self, poolings):
+        m = self._model
+        return text_features(m.preprocessor, m.encoder, m.settings, self.text, poolings)
+
+    def ngram_ids(self):
+        return ngram_ids(self.text, self._model.settings.ngrams)
 
 
 def export(model_dir, out, *, overwrite: bool = False, command: str | None = None) -> dict:
@@ -106,7 +82,7 @@ def export(model_dir, out, *, overwrite: bool = False, command: str | None = Non
     predictor, config = load_predictor(model_dir)
     manifest = config["cache"]["manifest"]
     preprocessor, encoder = (None, None)
-    if predictor.head is not None:
+    if predictor.reads_bert:
         preprocessor, runtime = load_models(manifest, model_dir, runtime="tensorflow")
         encoder = runtime.model  # in the serving graph itself
     labels = predictor.labels
@@ -124,7 +100,7 @@ def export(model_dir, out, *, overwrite: bool = False, command: str | None = Non
     trained = manifest["features"].get("precision", "fp32")
     return {"serving_model": str(out), "signature": "serving_default", "input": "text",
             "outputs": sorted(signature(labels)["outputs"]), "labels": labels,
-            "encoder_precision": "fp32" if predictor.head is not None else None,
+            "encoder_precision": "fp32" if predictor.reads_bert else None,
             **({"note": f"the head was trained on {trained} features; the exported encoder runs in fp32 "
-                        "(TF Serving has no OpenVINO runtime)"} if trained != "fp32" and predictor.head is not None
+                        "(TF Serving has no OpenVINO runtime)"} if trained != "fp32" and predictor.reads_bert
                else {})}

@@ -58,8 +58,8 @@ def test_wheel_installs_one_name_with_its_data_beside_hugging_face_evaluate(tmp_
     assert _top_level(site) - before == {"mlbert"}
     assert (site / "evaluate" / "__init__.py").read_bytes() == hf_init, "Hugging Face's evaluate must stay whole"
     assert (venv / "bin" / "mlbert").exists()
-    corpus = site / "mlbert" / "extract" / "encoders" / "calibration.txt"  # int8's calibration texts
-    assert corpus.read_bytes() == (ROOT / "extract" / "encoders" / "calibration.txt").read_bytes()
+    corpus = site / "mlbert" / "extract" / "int8" / "calibration.txt"  # int8's calibration texts
+    assert corpus.read_bytes() == (ROOT / "extract" / "int8" / "calibration.txt").read_bytes()
     # The package imports without its dependencies: TensorFlow only loads when a function needs it.
     shown = subprocess.run([str(python), "-c", "import mlbert, mlbert.train.config; "
                                                "print(mlbert.__file__, callable(mlbert.extract))"],

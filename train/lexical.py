@@ -37,11 +37,10 @@ class LexicalModel:
 
     def scores(self, ngrams) -> np.ndarray:
         """float32 [n, K] for reviews' n-gram ids (an Ngrams): the log-odds (K = 1) or class scores."""
-        rows = np.repeat(np.arange(len(ngrams.counts)), ngrams.counts)
-        cols, known = columns(self.vocab, ngrams.ids)
-        out = np.zeros((len(ngrams.counts), self.weights.shape[1]), np.float64)
-        np.add.at(out, rows[known], self.weights[cols[known]])
-        return (out + self.bias).astype(np.float32)
+        import tensorflow as tf
+
+        ids = tf.RaggedTensor.from_row_lengths(np.asarray(ngrams.ids, np.int64), np.asarray(ngrams.counts, np.int64))
+        return scores(self.vocab, self.weights, self.bias, ids).numpy()
 
     def save(self, path: Path) -> None:
         np.savez(path, vocab=self.vocab, weights=self.weights, bias=self.bias)
@@ -50,6 +49,24 @@ class LexicalModel:
     def load(cls, path: Path) -> "LexicalModel":
         with np.load(path) as f:
             return cls(f["vocab"], f["weights"], f["bias"])
+
+
+def scores(vocab, weights, bias, ids):
+    """TensorFlow ops: float32 [n, K] scores of reviews' n-gram ids (ragged [n, (ids)]), a sum of the
+    weights of the ids in the vocabulary, summed in float64. The same function scores cached n-grams
+    and runs in the exported graph."""
+    import tensorflow as tf
+
+    n = tf.cast(ids.nrows(), tf.int32)
+    values = tf.cast(ids.values, tf.int32)
+    if vocab.shape[0] == 0:
+        return tf.zeros([n, weights.shape[1]], tf.float32) + bias
+    cols = tf.minimum(tf.searchsorted(vocab, values), tf.shape(vocab)[0] - 1)
+    known = tf.equal(tf.gather(vocab, cols), values)
+    found = tf.where(known[:, None], tf.cast(tf.gather(weights, cols), tf.float64),
+                     tf.zeros([1, weights.shape[1]], tf.float64))
+    summed = tf.math.unsorted_segment_sum(found, tf.cast(ids.value_rowids(), tf.int32), n)
+    return tf.cast(summed + tf.cast(bias, tf.float64), tf.float32)
 
 
 def columns(vocab: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

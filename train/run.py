@@ -21,13 +21,10 @@ from ..extract.cache.manifest import labels_of, read_manifest
 from ..extract.cache.read import read_split
 from ..extract.cache.shards import Ngrams
 from .config import VAL_FRACTION, HeadConfig
-from .fit import fit_model, refit_model
-from .fusion import bert_scores, fit_fusion
-from .head import mix_weights
-from .inputs import InputSpec, parse_layers, select
-from .lexical import LexicalConfig, fit_lexical
-from .metrics import accuracy_and_loss, class_probabilities
-from .model_dir import Predictor, check_model_dir, write_model_dir
+from . import channels
+from .inputs import InputSpec, parse_layers
+from .metrics import accuracy_and_loss
+from .model_dir import check_model_dir, write_model_dir
 
 VALIDATION = "validation"
 REFITS = (False, True, "lexical")
@@ -106,64 +103,36 @@ def train_model(train_part, validation_part, manifest: dict, cache, cfg: HeadCon
     if len(np.unique(y)) < 2:
         raise BadInput(f"{cache}: the train split has only one label ({classes[int(y[0])] if len(y) else 'none'}); "
                        "training needs at least two")
-    start = time.perf_counter()
-    head = lexical = fusion = None
-    history, summary, lexical_summary = {}, {}, None
-    if cfg.uses_bert:
-        head, history, summary = fit_model(select(train_f, spec), y, select(val_f, spec), yv, cfg, spec, n_classes,
-                                           verbose)
-        if not np.isfinite(summary["val_loss"]):
-            raise BadInput(f"--lr {cfg.lr}: training diverged (the validation loss is not a number); lower the "
-                           "learning rate (nothing was written)")
-    if cfg.uses_lexical:
-        lexical_cfg = LexicalConfig(l2=cfg.lexical_l2, min_df=cfg.min_df)
-        lexical, lexical_history = fit_lexical(train_f["ngrams"], y, val_f["ngrams"], yv, n_classes, lexical_cfg,
-                                               verbose=verbose)
-        history["lexical"] = lexical_history
-        lexical_summary = {k: lexical_history[k] for k in ("best_step", "steps_run", "vocab", "seconds")}
-        lexical_summary["val_accuracy"] = lexical_history["val_accuracy"][lexical_history["best_step"] - 1]
-    if cfg.channel == "fused":
-        head_probs = class_probabilities(head.predict(select(val_f, spec), batch_size=1024, verbose=0), n_classes)
-        fusion = fit_fusion(bert_scores(head_probs), lexical.scores(val_f["ngrams"]), yv)
-        history["fusion"] = fusion
-    predictor = Predictor(classes, spec, cfg.channel, head, lexical, fusion)
-    val_accuracy, val_loss = accuracy_and_loss(yv, predictor.probabilities(val_f))  # the kept model's own
     if refit not in REFITS:
         raise BadInput(f"refit={refit!r}: use False, True (every part) or 'lexical' (the lexical model only)")
-    if refit == "lexical" and lexical is None:
+    start = time.perf_counter()
+    channel = channels.new(cfg, spec, classes)
+    if refit == "lexical" and not channel.reads_ngrams:
         raise BadInput("--refit-lexical: the model has no lexical part; train it with --channel lexical or fused")
+    channel.fit((train_f, y), (val_f, yv), verbose)
+    val_accuracy, val_loss = accuracy_and_loss(yv, channel.probabilities(val_f))  # the kept model's own
+    fitted = channel.summary()
     refit_result = None
     if refit:
         t0 = time.perf_counter()
-        if head is not None and refit is True:
-            head, history["refit"] = refit_model(select(features_all, spec), y_all, cfg, spec, n_classes,
-                                                 summary["best_epoch"], verbose)
-        if lexical is not None:
-            lexical, history["lexical_refit"] = fit_lexical(features_all["ngrams"], y_all, None, None, n_classes,
-                                                            lexical_cfg, steps=lexical_summary["best_step"],
-                                                            verbose=verbose)
-        refit_result = {"rows": int(len(y_all)), "parts": "lexical" if refit == "lexical" else "all",
-                        "epochs": summary.get("best_epoch") if refit is True else None,
-                        "lexical_steps": lexical_summary["best_step"] if lexical_summary else None,
+        parts = "lexical" if refit == "lexical" else "all"
+        channel.refit((features_all, y_all), parts, verbose)
+        refit_result = {"rows": int(len(y_all)), "parts": parts,
+                        "epochs": fitted["best_epoch"] if refit is True else None,
+                        "lexical_steps": fitted["lexical"]["best_step"] if fitted["lexical"] else None,
                         "seconds": round(time.perf_counter() - t0, 2)}
-    weights = mix_weights(head) if head is not None else None  # of the model kept: the refit one when there is one
+    summary = channel.summary()  # of the model kept: the refit one when there is one
     result = {
-        "channel": cfg.channel, "best_epoch": summary.get("best_epoch"), "epochs_run": summary.get("epochs_run"),
+        "channel": cfg.channel, "best_epoch": summary["best_epoch"], "epochs_run": summary["epochs_run"],
         "val_accuracy": val_accuracy, "val_loss": val_loss,
         "train_size": int(len(y)), "val_size": int(len(yv)), "validation": validation, "labels": classes,
-        "seconds": round(time.perf_counter() - start, 2),
-        "seconds_per_epoch": round(float(np.mean(summary["epoch_seconds"])), 3) if summary else None,
-        "layer_weights": {str(layer): w for layer, w in zip(spec.layers, weights)} if weights else None,
-        "refit": refit_result,
-        "ensemble": {"heads": cfg.ensemble, "seeds": [cfg.seed + i for i in range(cfg.ensemble)],
-                     "member_val_accuracy": summary["member_val_accuracy"]} if head is not None and cfg.ensemble > 1
-        else None,
-        "head_val_accuracy": summary.get("val_accuracy") if cfg.channel == "fused" else None,
-        "lexical": lexical_summary, "fusion": fusion,
+        "seconds": round(time.perf_counter() - start, 2), "seconds_per_epoch": summary["seconds_per_epoch"],
+        "layer_weights": summary["layer_weights"], "refit": refit_result, "ensemble": summary["ensemble"],
+        "head_val_accuracy": summary["head_val_accuracy"], "lexical": summary["lexical"], "fusion": summary["fusion"],
     }
-    config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": fusion, "result": result,
-              "cache": {"path": storage.absolute(cache), "manifest": manifest}, **record(command)}
-    write_model_dir(model_dir, head, lexical, config, history, overwrite, cache)
+    config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": summary["fusion"],
+              "result": result, "cache": {"path": storage.absolute(cache), "manifest": manifest}, **record(command)}
+    write_model_dir(model_dir, channel, config, overwrite, cache)
     return {"model_dir": str(model_dir), **result}
 
 

@@ -1,0 +1,47 @@
+"""The one interface of a model's channel: fit from the cache's arrays, probabilities in numpy, the
+same probabilities as TensorFlow ops for the exported graph, save and load in the model dir."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+# (features, labels): features as read_split gives them, {pooling: [n, layers * hidden]} and
+# "ngrams" (an Ngrams) when the cache has them; labels the class indices.
+Part = tuple
+
+
+class ServingInputs(Protocol):
+    """What the exported graph offers a channel for a batch of texts [n]."""
+    text: object  # tf.string [n]
+    pooled: Callable  # pooled(poolings) -> {pooling: [n, layers, hidden]}: the featurizer's path, in graph
+    ngram_ids: Callable  # ngram_ids() -> ragged [n, (ids)]: the lexical channel's n-grams, in graph
+
+
+class Channel(Protocol):
+    name: str
+    files: tuple[str, ...]  # what it writes into a model dir (checked on reading one)
+    reads_bert: bool  # needs the encoder: the BERT features at training, the encoder at prediction
+    reads_ngrams: bool
+
+    def fit(self, train: Part, validation: Part, verbose: int = 0) -> None:
+        """Learn on the training part, choosing what early stopping chooses on the validation part."""
+
+    def refit(self, everything: Part, parts: str, verbose: int = 0) -> None:
+        """Learn again on every row for the steps chosen by fit; parts 'all', or 'lexical' alone."""
+
+    def probabilities(self, features: dict) -> np.ndarray:
+        """float [n, classes] for cached features."""
+
+    def serving_probabilities(self, inputs: ServingInputs):
+        """The same probabilities as TensorFlow ops, float64 [n, classes], for the exported graph."""
+
+    def summary(self) -> dict:
+        """What `train` reports of it: best_epoch, epochs_run, seconds_per_epoch, layer_weights,
+        ensemble, head_val_accuracy, lexical, fusion (None where it has none)."""
+
+    def history(self) -> dict:
+        """Its learning curves, for history.json."""
+
+    def save(self, folder: Path) -> None: ...

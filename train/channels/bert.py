@@ -1,0 +1,106 @@
+"""The BERT channel: the Keras head (the original recipe's MLP, or an ensemble of them averaged) on
+the cached per-layer features, early-stopped on validation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ...common.errors import BadInput
+from ..config import HeadConfig
+from ..fit import fit_model, refit_model
+from ..head import mix_weights
+from ..inputs import InputSpec, select
+from ..metrics import class_probabilities
+
+MODEL_FILE = "model.keras"
+
+
+class BertChannel:
+    name = "bert"
+    files = (MODEL_FILE,)
+    reads_bert, reads_ngrams = True, False
+
+    def __init__(self, spec: InputSpec, labels: list[str], head=None, cfg: HeadConfig | None = None):
+        self.spec, self.labels, self.head, self.cfg = spec, list(labels), head, cfg
+        self._history, self._fitted = {}, {}
+
+    @classmethod
+    def new(cls, cfg: HeadConfig, spec: InputSpec, labels: list[str]) -> "BertChannel":
+        return cls(spec, labels, cfg=cfg)
+
+    def fit(self, train, validation, verbose: int = 0) -> None:
+        (features, y), (val_features, yv) = train, validation
+        self.head, self._history, self._fitted = fit_model(
+            select(features, self.spec), y, select(val_features, self.spec), yv, self.cfg, self.spec,
+            len(self.labels), verbose)
+        if not np.isfinite(self._fitted["val_loss"]):
+            raise BadInput(f"--lr {self.cfg.lr}: training diverged (the validation loss is not a number); lower "
+                           "the learning rate (nothing was written)")
+
+    def refit(self, everything, parts: str, verbose: int = 0) -> None:
+        if parts != "all":
+            return
+        features, y = everything
+        self.head, self._history["refit"] = refit_model(select(features, self.spec), y, self.cfg, self.spec,
+                                                        len(self.labels), self._fitted["best_epoch"], verbose)
+
+    def probabilities(self, features: dict) -> np.ndarray:
+        output = self.head.predict(select(features, self.spec), batch_size=1024, verbose=0)
+        return class_probabilities(output, len(self.labels))
+
+    def serving_probabilities(self, inputs):
+        import tensorflow as tf
+
+        spec, pooled = self.spec, inputs.pooled(self.spec.poolings)
+        n = tf.shape(inputs.text)[0]
+        x = tf.concat([tf.reshape(tf.gather(pooled[p], list(spec.layers), axis=1), [n, -1]) for p in spec.poolings],
+                      axis=1)
+        out = tf.cast(self.head(x, training=False), tf.float64)
+        return tf.concat([1.0 - out, out], axis=1) if len(self.labels) == 2 else out
+
+    def trackables(self) -> dict:
+        return {"head": self.head}
+
+    def summary(self) -> dict:
+        cfg, fitted = self.cfg, self._fitted
+        weights = mix_weights(self.head)  # of the head kept: the refit one when there is one
+        return {
+            "best_epoch": fitted["best_epoch"], "epochs_run": fitted["epochs_run"],
+            "seconds_per_epoch": round(float(np.mean(fitted["epoch_seconds"])), 3),
+            "layer_weights": {str(layer): w for layer, w in zip(self.spec.layers, weights)} if weights else None,
+            "ensemble": {"heads": cfg.ensemble, "seeds": [cfg.seed + i for i in range(cfg.ensemble)],
+                         "member_val_accuracy": fitted["member_val_accuracy"]} if cfg.ensemble > 1 else None,
+            "head_val_accuracy": None, "lexical": None, "fusion": None}
+
+    def val_accuracy(self) -> float:
+        """The head's own validation accuracy at the kept epoch (or the ensemble's)."""
+        return self._fitted["val_accuracy"]
+
+    def history(self) -> dict:
+        return self._history
+
+    def save(self, folder: Path) -> None:
+        self.head.save(Path(folder) / MODEL_FILE)
+
+    @classmethod
+    def load(cls, folder: Path, config: dict) -> "BertChannel":
+        return cls(InputSpec.from_dict(config["input"]), model_labels(config), load_head(folder))
+
+
+def model_labels(config: dict) -> list[str]:
+    """A model dir's class names; model dirs written before labels were recorded hold neg and pos."""
+    from ...extract.cache.manifest import labels_of
+
+    return list(config.get("labels") or labels_of(config["cache"]["manifest"]))
+
+
+def load_head(folder):
+    import keras
+
+    from .. import head  # noqa: F401  registers the custom LayerMix layer for loading
+
+    try:
+        return keras.models.load_model(Path(folder) / MODEL_FILE)
+    except Exception as e:  # keras raises many types for a damaged file
+        raise BadInput(f"{folder}: cannot load the model ({str(e).splitlines()[0][:200]}); train it again")
