@@ -11,7 +11,7 @@ RUN ?= runs/main
 EXTRACT_FLAGS ?=
 TRAIN_FLAGS ?=
 
-.PHONY: run run-hub test
+.PHONY: run run-hub test test-fast
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ run-hub: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q -n 2 tests
+
+# The fast tier, while editing: every test not marked slow (tests/pytest.ini says what slow means).
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -n 2 -m "not slow" tests

@@ -38,9 +38,9 @@ def extract(data, out, **options) -> dict:
     cache folder (or URL) `out`. Returns the summary `mlbert extract --json` prints.
 
     data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/, or a .csv / .jsonl file.
-    Options: encoder, preprocessor, splits, labels, seq_len, truncation, windows, stride, pooling,
-    ngrams, precision ('fp32', 'bf16', 'int8'), batch_size, limit, shard_size, text_field,
-    label_field, split_ratio, runner, beam_option, overwrite (see `mlbert extract --help`).
+    Options: those of `mlbert extract --help`, with underscores, each declared once in
+    mlbert/extract/pipeline/options.py (help(mlbert.extract.pipeline.run.extract) lists them with
+    their defaults); an unknown or mistyped one raises BadInput naming the nearest.
     """
     from .extract.pipeline.run import extract as run
 

@@ -51,13 +51,30 @@ from .common.errors import BadInput  # noqa: E402
 from .common.quiet_tensorflow import import_tensorflow_quietly  # noqa: E402
 from .data.sources import DEFAULT_SOURCE  # noqa: E402
 from .evaluate import scoring  # noqa: E402
-from .extract.pipeline.run import extract as extract_defaults  # noqa: E402
+from .extract.pipeline.options import EXTRACT  # noqa: E402
+from .train.channels import NAMES as CHANNELS  # noqa: E402
 from .train.config import VAL_FRACTION, HeadConfig  # noqa: E402
 
 
-def default(name: str):
-    """An extract option's default, from the function that owns it (one place for each)."""
-    return inspect.signature(extract_defaults).parameters[name].default
+def declared(options):
+    """The click options of declared options (common/options.py: Option), in their order."""
+    def decorate(command):
+        for option in reversed(options):
+            command = click_option(option)(command)
+        return command
+    return decorate
+
+
+def click_option(o):
+    name = "--" + o.name.replace("_", "-")
+    help_text = o.help + (f" [default: {o.default_text}]" if o.default_text else "")
+    if o.kind == "bool":
+        return click.option(name, is_flag=True, default=bool(o.default), help=help_text)
+    if o.repeat:
+        return click.option(name, multiple=True, help=help_text)
+    kind = click.Choice(list(o.choices)) if o.choices else {"int": int, "float": float}.get(o.kind, str)
+    return click.option(name, default=None if o.default is None else shown(o.default), type=kind,
+                        show_default=o.default_text is None and o.default is not None, help=help_text)
 
 
 def shown(value) -> str:
@@ -144,58 +161,8 @@ def main() -> int:
               help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, an unpacked aclImdb/, "
                    "or your own reviews.csv / reviews.jsonl with text and label fields (any labels, 2 classes "
                    "or more) and an optional split field (train, validation or dev, test).")
-@click.option("--text-field", default=default("text_field"), show_default=True,
-              help="CSV/JSONL: the field holding the review.")
-@click.option("--label-field", default=default("label_field"), show_default=True,
-              help="CSV/JSONL: the field holding the label.")
-@click.option("--split-ratio", default=default("split_ratio"), show_default=True, type=float,
-              help="CSV/JSONL without a 'split' field: the share of rows (stratified, seeded) that is test.")
 @click.option("--out", required=True, type=click.Path(), help="Cache folder (or URL) to write.")
-@click.option("--encoder", default=default("encoder"), show_default=True,
-              help="TF Hub handle or local SavedModel folder (the default is the seed's small_bert L-4/H-128/A-2).")
-@click.option("--preprocessor", default=default("preprocessor"), show_default=True,
-              help="TF Hub handle or local SavedModel folder.")
-@click.option("--splits", default=default("splits"),
-              help="Splits to extract, e.g. train,test: any of train, validation, test. [default: every split "
-                   "the data has; IMDB: train,test]")
-@click.option("--labels", default=default("labels"),
-              help="CSV/JSONL: the classes in this order, e.g. negative,neutral,positive; a row with another label "
-                   "is an error. [default: the labels found, sorted (as numbers when all are integers)]")
-@click.option("--seq-len", default=default("seq_len"), show_default=True, type=int,
-              help="Tokens per sequence, [CLS]/[SEP] included.")
-@click.option("--truncation", default=default("truncation"), show_default=True,
-              type=click.Choice(["head", "tail", "head+tail"]),
-              help="Which tokens of a long review to keep (head+tail: the first quarter of --seq-len, at most "
-                   "128 tokens, and the rest from the end).")
-@click.option("--windows", is_flag=True, help="Encode the whole review in windows of --seq-len and pool them.")
-@click.option("--stride", default=default("stride"), type=int,
-              help="With --windows: tokens between window starts. [default: half a window]")
-@click.option("--pooling", default=shown(default("pooling")), show_default=True,
-              help="Poolings to store side by side: any of mean,max,cls.")
-@click.option("--ngrams", default=default("ngrams"), show_default=True, type=int,
-              help="Also cache each review's hashed word n-grams of 1..N tokens (the lexical channel, for "
-                   "train --channel lexical|fused); 0: none, 3: uni-, bi- and trigrams.")
-@click.option("--precision", default=default("precision"), show_default=True,
-              type=click.Choice(["fp32", "bf16", "int8"]),
-              help="The encoder call's arithmetic: fp32 in TensorFlow; bf16 or int8 in OpenVINO (pip install "
-                   "'multilayer-bert-sentiment[fast]'), int8 quantised once per encoder and --seq-len on a "
-                   "built-in corpus and kept in $MLBERT_CACHE_DIR (default ~/.cache/mlbert). "
-                   "See docs/precision.md for speed and accuracy.")
-@click.option("--runtime", default=default("runtime"), type=click.Choice(["tensorflow", "openvino"]),
-              help="What runs the encoder call: tensorflow (fp32) or openvino (fp32, bf16, int8). "
-                   "[default: tensorflow for fp32, openvino for bf16 and int8]")
-@click.option("--batch-size", default=default("batch_size"), show_default=True, type=int,
-              help="Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; more "
-                   "sequences when shorter, fewer when longer).")
-@click.option("--limit", default=default("limit"), type=int,
-              help="First N reviews per split (seeded order, balanced).")
-@click.option("--shard-size", default=default("shard_size"), show_default=True, type=int,
-              help="Reviews per HDF5 shard.")
-@click.option("--runner", default=default("runner"), show_default=True, type=click.Choice(["local", "beam"]),
-              help="beam: run stage one as an Apache Beam pipeline (pip install 'multilayer-bert-sentiment[beam]').")
-@click.option("--beam-option", multiple=True,
-              help="Beam pipeline option KEY=VALUE, repeatable, e.g. runner=DataflowRunner.")
-@click.option("--overwrite", is_flag=True, help="Replace a cache in --out made with other settings.")
+@declared(EXTRACT)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly
 def extract(as_json, command_line, **options):
@@ -235,12 +202,12 @@ H = HeadConfig
               help="Concatenate the layers, average them, or learn one softmax weight per layer (ELMo's scalar mix).")
 @click.option("--standardize/--no-standardize", default=H.standardize, show_default=True,
               help="Scale each feature to zero mean, unit variance (training rows' statistics, kept in the "
-                   "model); --no-standardize feeds raw features, as the seed did.")
+                   "model); --no-standardize feeds raw features, as the original recipe did.")
 @click.option("--ensemble", default=H.ensemble, show_default=True, type=int,
               help="Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their probabilities "
                    "as one model.")
-@click.option("--channel", default=H.channel, show_default=True, type=click.Choice(["bert", "lexical", "fused"]),
-              help="What the model reads: the BERT features (the seed's head), the cached n-grams (a naive-Bayes "
+@click.option("--channel", default=H.channel, show_default=True, type=click.Choice(list(CHANNELS)),
+              help="What the model reads: the BERT features (the original recipe's head), the cached n-grams (a naive-Bayes "
                    "weighted logistic regression; extract --ngrams 3), or both, fused with a weight chosen on "
                    "validation.")
 @click.option("--lexical-l2", default=H.lexical_l2, show_default=True, type=float,

@@ -77,7 +77,7 @@ def main() -> None:
     cols, rows = _design(vocab, ng)
     ratios = tf.constant(nb_ratios(cols, rows, y.astype(np.int64), 2, len(vocab)))
     keras.utils.set_random_seed(0)
-    head = build_head(x.shape[1], [256, 128, 64], [0.4, 0.3, 0.2], 5e-4,
+    head = build_head(x.shape[1], HeadConfig(),
                       standardize=(x.mean(0, dtype=np.float64), x.var(0, dtype=np.float64)))
     w = tf.Variable(tf.zeros([len(vocab), 1]))
     b = tf.Variable([0.0])

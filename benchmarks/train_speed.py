@@ -35,7 +35,7 @@ def main(cache: str) -> None:
     # Fixed 6 epochs (patience above the limit) so the figure is per epoch, compile time shown apart.
     info = manifest["features"]
     spec = InputSpec(("mean",), tuple(range(info["num_layers"])), info["num_layers"], info["hidden_size"])
-    _, history = fit_head(x[tr], y[tr], x[va], y[va], HeadConfig(epochs=6, patience=10), spec)
+    _, history = fit_head((x[tr], y[tr]), (x[va], y[va]), HeadConfig(epochs=6, patience=10), spec, 2)
     epoch_seconds = history["epoch_seconds"]
 
     sweep_dir = Path("runs") / "bench-sweep"

@@ -6,16 +6,7 @@ import tarfile
 
 import pytest
 
-from conftest import make_archive, run_cli
-
-
-def assert_clean_error(result, *needles):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
+from helpers import assert_clean_error, make_archive, run_cli
 
 
 @pytest.fixture
@@ -45,6 +36,7 @@ def test_archive_without_imdb_layout(runner, cli_main, tmp_path, models):
     assert_clean_error(r, "not an IMDB archive")
 
 
+@pytest.mark.slow
 def test_unpacked_folder_works_like_the_archive(runner, cli_main, tmp_path, models, tiny_archive):
     with tarfile.open(tiny_archive) as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
@@ -54,6 +46,7 @@ def test_unpacked_folder_works_like_the_archive(runner, cli_main, tmp_path, mode
     assert json.loads(r.stdout)["splits"]["test"]["total"] == 10
 
 
+@pytest.mark.slow
 def test_out_holding_another_cache_is_refused_then_overwritten(runner, cli_main, tmp_path, models, tiny_archive):
     out = tmp_path / "c"
     args = ["extract", "--data", tiny_archive, "--out", out, "--splits", "test", "--limit", 8, *models]
@@ -76,6 +69,7 @@ def test_out_with_foreign_files_is_refused(runner, cli_main, tmp_path, models, t
     assert (out / "thesis.tex").read_text() == "precious"
 
 
+@pytest.mark.slow
 def test_other_encoder_is_refused(runner, cli_main, tmp_path, models, tiny_archive, tiny_bert_folder):
     import mlbert
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 
 pytest.importorskip("apache_beam", reason="apache-beam is an optional extra: pip install '.[beam]'")
 
@@ -16,6 +16,7 @@ def _load(cache):
     return {split: read_split(cache, split, poolings=["mean", "max"]) for split in ("train", "test")}
 
 
+@pytest.mark.slow
 def test_beam_direct_runner_matches_local(extracted, tiny_models, tiny_archive, runner, cli_main, tmp_path):
     out = tmp_path / "beam"
     args = ["extract", "--data", tiny_archive, "--out", out, "--encoder", tiny_models["encoder"],

@@ -12,8 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import MLBERT, TINY_CONFIG, VOCAB, make_archive, run_cli
-from test_bad_input import assert_clean_error
+from helpers import MLBERT, TINY_CONFIG, VOCAB, assert_clean_error, make_archive, run_cli
 
 
 def strict_json(text: str):
@@ -44,7 +43,8 @@ def small_vocab_encoder(tmp_path_factory):
     return root / "bert"
 
 
-# 1. import-encoder never deletes a folder it did not make
+# import-encoder never deletes a folder it did not make
+@pytest.mark.slow
 def test_import_encoder_refuses_a_users_folder_and_needs_overwrite_for_its_own(runner, cli_main, tmp_path,
                                                                               tiny_bert_folder):
     user = tmp_path / "u"
@@ -72,7 +72,8 @@ def test_import_encoder_refuses_a_users_folder_and_needs_overwrite_for_its_own(r
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours", "u", "u.partial"], "no temporary folder left"
 
 
-# 2. extract --overwrite gives up the old cache only once the new run is known to work
+# extract --overwrite gives up the old cache only once the new run is known to work
+@pytest.mark.slow
 def test_extract_overwrite_keeps_the_old_cache_when_the_new_run_cannot_work(runner, cli_main, tmp_path, tiny_models,
                                                                            tiny_archive, small_vocab_encoder):
     out = tmp_path / "c"
@@ -88,7 +89,7 @@ def test_extract_overwrite_keeps_the_old_cache_when_the_new_run_cannot_work(runn
     assert run_cli(runner, cli_main, "check-cache", out).exit_code == 0
 
 
-# 3. train --model-dir FILE --overwrite
+# train --model-dir FILE --overwrite
 def test_train_refuses_a_file_as_model_dir_and_leaves_it_alone(runner, cli_main, tmp_path, extracted):
     target = tmp_path / "notes.txt"
     target.write_text("precious")
@@ -98,7 +99,8 @@ def test_train_refuses_a_file_as_model_dir_and_leaves_it_alone(runner, cli_main,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"], "nothing hidden beside it"
 
 
-# 4. a sweep folder reused with another cache
+# a sweep folder reused with another cache
+@pytest.mark.slow
 def test_sweep_reused_with_another_cache_trains_again(runner, cli_main, tmp_path, extracted, tiny_models,
                                                       tiny_archive):
     other = tmp_path / "other"
@@ -117,7 +119,8 @@ def test_sweep_reused_with_another_cache_trains_again(runner, cli_main, tmp_path
     assert results["cache"] == str(other) and len(results["trials"]) == 2
 
 
-# 5. predict and export check the encoder the model was trained with
+# predict and export check the encoder the model was trained with
+@pytest.mark.slow
 def test_predict_and_export_refuse_a_changed_encoder(runner, cli_main, tmp_path, tiny_bert_folder, tiny_archive):
     enc = tmp_path / "enc"
     assert run_cli(runner, cli_main, "import-encoder", tiny_bert_folder, "--random", "--out", enc).exit_code == 0
@@ -139,7 +142,7 @@ def test_predict_and_export_refuse_a_changed_encoder(runner, cli_main, tmp_path,
         assert not (tmp_path / "s").exists()
 
 
-# 6. an encoder and a preprocessor of different vocabularies
+# an encoder and a preprocessor of different vocabularies
 def test_vocabulary_larger_than_the_embeddings_is_refused_at_import_and_before_extracting(
         runner, cli_main, tmp_path, tiny_models, tiny_archive, small_vocab_encoder):
     folder = _bert_folder(tmp_path / "hf", VOCAB, vocab_size=20)
@@ -152,7 +155,8 @@ def test_vocabulary_larger_than_the_embeddings_is_refused_at_import_and_before_e
     assert not (tmp_path / "c").exists()
 
 
-# 7. head+tail has a real tail at short lengths
+# head+tail has a real tail at short lengths
+@pytest.mark.slow
 def test_head_tail_at_128_tokens_keeps_the_end_of_long_reviews(runner, cli_main, tmp_path, tiny_models,
                                                                tiny_archive):
     from test_sweep_export import _serve, _texts, _two_stage_probs
@@ -181,7 +185,8 @@ def test_head_tail_at_128_tokens_keeps_the_end_of_long_reviews(runner, cli_main,
                                expected[long], atol=1e-5)
 
 
-# 8. the validation split does not move with the head's seed
+# the validation split does not move with the head's seed
+@pytest.mark.slow
 def test_sweep_over_seeds_compares_heads_on_the_same_validation_rows(runner, cli_main, tmp_path, extracted):
     out = tmp_path / "s"
     r = run_cli(runner, cli_main, "sweep", "--cache", extracted, "--out", out, "--seed", "0,1", "--epochs", 1,
@@ -193,7 +198,8 @@ def test_sweep_over_seeds_compares_heads_on_the_same_validation_rows(runner, cli
     assert len({(c["result"]["train_size"], c["result"]["val_size"]) for c in configs}) == 1
 
 
-# 9. non-finite numbers in, NaN out
+# non-finite numbers in, NaN out
+@pytest.mark.slow
 def test_non_finite_options_are_refused_and_json_never_holds_nan(runner, cli_main, tmp_path, extracted, trained,
                                                                  tiny_models):
     for value in ("nan", "inf", "-inf"):
@@ -218,7 +224,7 @@ def test_non_finite_options_are_refused_and_json_never_holds_nan(runner, cli_mai
     assert r.exit_code == 0 and "| ROC AUC | n/a |" in r.stdout
 
 
-# 10. a sequence longer than the encoder's positions
+# a sequence longer than the encoder's positions
 def test_seq_len_beyond_the_encoders_positions_is_one_clear_error(runner, cli_main, tmp_path, tiny_models,
                                                                   tiny_archive):
     r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", tmp_path / "c", "--seq-len", 600,
@@ -227,7 +233,8 @@ def test_seq_len_beyond_the_encoders_positions_is_one_clear_error(runner, cli_ma
     assert not (tmp_path / "c").exists()
 
 
-# 11. the preprocessor given as the encoder, and the other way round
+# the preprocessor given as the encoder, and the other way round
+@pytest.mark.slow
 def test_models_swapped_are_named_and_leave_nothing_behind(runner, cli_main, tmp_path, tiny_models, tiny_archive):
     out = tmp_path / "c"
     r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--encoder",
@@ -241,7 +248,7 @@ def test_models_swapped_are_named_and_leave_nothing_behind(runner, cli_main, tmp
     assert list(out.iterdir()) == [], "no lock or temporary file left in the user's empty folder"
 
 
-# 12. too few rows on one side of the validation split
+# too few rows on one side of the validation split
 @pytest.mark.parametrize("fraction", ["0.004", "0.996"])
 def test_validation_split_with_an_empty_side_is_one_clear_error(runner, cli_main, tmp_path, extracted, fraction):
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--val-fraction",
@@ -250,6 +257,7 @@ def test_validation_split_with_an_empty_side_is_one_clear_error(runner, cli_main
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.slow
 def test_a_three_review_cache_is_one_clear_error(runner, cli_main, tmp_path, tiny_models):
     data = tmp_path / "three.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": y, "split": "train"}) + "\n"
@@ -261,7 +269,8 @@ def test_a_three_review_cache_is_one_clear_error(runner, cli_main, tmp_path, tin
                        "--val-fraction", "too few")
 
 
-# 13. predict on stdin: bytes that are not UTF-8, and blank lines
+# predict on stdin: bytes that are not UTF-8, and blank lines
+@pytest.mark.slow
 def test_predict_reads_any_bytes_on_stdin_and_skips_blank_lines(runner, cli_main, trained):
     r = runner.invoke(cli_main, ["predict", "--model-dir", str(trained), "--json"],
                       input=b"caf\xe9 was great\n\n   \nawful, hated it\n")
@@ -271,7 +280,7 @@ def test_predict_reads_any_bytes_on_stdin_and_skips_blank_lines(runner, cli_main
     assert "skipped 2 blank lines" in r.stderr
 
 
-# 14. an existing file where a folder goes
+# an existing file where a folder goes
 def test_a_file_where_a_folder_goes_is_one_clear_error(runner, cli_main, tmp_path, extracted, trained,
                                                        tiny_bert_folder):
     target = tmp_path / "figures"
@@ -283,8 +292,9 @@ def test_a_file_where_a_folder_goes_is_one_clear_error(runner, cli_main, tmp_pat
     assert target.read_text() == "mine"
 
 
-# 15. a byte-order mark at the start of CSV and JSONL
+# a byte-order mark at the start of CSV and JSONL
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+@pytest.mark.slow
 def test_utf8_byte_order_mark_is_accepted(runner, cli_main, tmp_path, tiny_models, suffix):
     rows = [("great film", "pos", "train"), ("awful", "neg", "train"), ("superb", "pos", "test"), ("dull", "neg", "test")]
     if suffix == "csv":
@@ -299,7 +309,7 @@ def test_utf8_byte_order_mark_is_accepted(runner, cli_main, tmp_path, tiny_model
     assert json.loads(r.stdout)["splits"]["train"]["total"] == 2
 
 
-# 16. a bad quote is reported on the line where its row starts
+# a bad quote is reported on the line where its row starts
 @pytest.mark.parametrize("content,line", [('text,label\n"never closed,0\nmore,1\n', 2),
                                           ('text,label\n"fine",1\n"never closed,0\nmore,1\n', 3),
                                           ('text,label\nok,1\nfine,0\n"a"b,1\n', 4)])
@@ -311,7 +321,7 @@ def test_csv_quote_errors_name_the_line_of_the_row(runner, cli_main, tmp_path, t
     assert_clean_error(r, f"q.csv:{line}:", "malformed CSV")
 
 
-# 17. options that cannot mean anything
+# options that cannot mean anything
 @pytest.mark.parametrize("args,needle", [(["--splits", ""], "--splits"), (["--stride", "-5"], "--stride -5"),
                                          (["--stride", "10"], "only applies with --windows"),
                                          (["--shard-size", "0"], "--shard-size 0")])
@@ -329,7 +339,8 @@ def test_sweep_with_negative_workers_is_refused(runner, cli_main, tmp_path, extr
     assert not (tmp_path / "s").exists()
 
 
-# 18. Ctrl-C stops a sweep and its workers; finished trials are kept
+# Ctrl-C stops a sweep and its workers; finished trials are kept
+@pytest.mark.slow
 def test_ctrl_c_stops_the_sweep_and_its_workers(tmp_path, extracted):
     out = tmp_path / "s"
     cmd = [MLBERT, "sweep", "--cache", str(extracted), "--out", str(out), "--lr", "1e-3,2e-3,3e-3",
@@ -364,7 +375,7 @@ def test_ctrl_c_stops_the_sweep_and_its_workers(tmp_path, extracted):
     assert (summary["kept"], summary["ran"], summary["trials"]) == (finished, 6 - finished, 6)
 
 
-# 20. the seed's own data path, tfds.load("imdb_reviews"), through TFDS's own code
+# the original recipe's data path, tfds.load("imdb_reviews"), through TFDS's own code
 def test_tfds_path_prepares_imdb_reviews_through_tfds(tmp_path, monkeypatch, tiny_models):
     import tensorflow_datasets as tfds
 
@@ -427,8 +438,8 @@ def test_tf_hub_handle_downloads_once_into_the_hub_cache(tmp_path, monkeypatch, 
     assert len([p for p in (tmp_path / "hub").iterdir() if p.is_dir()]) == 2
 
 
-# 19 lives in test_reliability.py: the missing-shard test now reaches the shard.
 
+@pytest.mark.slow
 def test_same_seeds_same_data_same_flags_give_the_same_model(runner, cli_main, tmp_path, extracted):
     from mlbert.train.model_dir import load_model_dir
 

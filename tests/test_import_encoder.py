@@ -7,8 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import MINILM, TINY_CONFIG, run_cli
-from test_bad_input import assert_clean_error
+from helpers import MINILM, TINY_CONFIG, assert_clean_error, run_cli
 
 REFERENCE = __import__("pathlib").Path(__file__).parent / "reference" / "minilm_reference.npz"
 
@@ -19,6 +18,7 @@ def _load(folder):
     return hub.load(str(folder / "preprocessor")), hub.load(str(folder / "encoder"))
 
 
+@pytest.mark.slow
 def test_random_import_has_the_tf_hub_interfaces(runner, cli_main, tiny_bert_folder, tmp_path):
     import tensorflow as tf
     import tensorflow_hub as hub
@@ -61,6 +61,7 @@ def _fake_checkpoint(tiny_bert_folder, tmp_path, drop=None, reshape=None):
     return folder
 
 
+@pytest.mark.slow
 def test_checkpoint_with_prefixed_names_imports(runner, cli_main, tiny_bert_folder, tmp_path):
     folder = _fake_checkpoint(tiny_bert_folder, tmp_path)
     r = run_cli(runner, cli_main, "import-encoder", folder, "--out", tmp_path / "m")
@@ -96,6 +97,7 @@ def test_folder_that_is_not_a_checkpoint(runner, cli_main, tmp_path, tiny_bert_f
 
 
 @pytest.mark.skipif(not MINILM.exists(), reason="../shared/models/all-MiniLM-L6-v2 is not present in this clone")
+@pytest.mark.slow
 def test_minilm_matches_pytorch_transformers(runner, cli_main, tmp_path):
     """Token ids equal the Hugging Face tokenizer's, every layer within 1e-4 of transformers.BertModel
     (reference written by tests/reference/make_minilm_reference.py)."""

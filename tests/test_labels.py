@@ -8,8 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from conftest import NEGATIVE, NEUTRAL, POSITIVE, run_cli
-from test_bad_input import assert_clean_error
+from helpers import NEGATIVE, NEUTRAL, POSITIVE, assert_clean_error, run_cli
 
 THREE = {"negative": NEGATIVE, "neutral": NEUTRAL, "positive": POSITIVE}
 FIVE = ["very negative", "negative", "neutral", "positive", "very positive"]
@@ -91,6 +90,7 @@ def test_three_classes_evaluate_reports_every_class(three, runner, cli_main, tmp
     assert "| neutral |" in table and "Confusion matrix" in table and "ROC AUC (one-vs-rest, macro)" in table
 
 
+@pytest.mark.slow
 def test_three_classes_predict_and_export_agree_on_names_and_probabilities(three, runner, cli_main, tmp_path):
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
@@ -117,6 +117,7 @@ def test_three_classes_predict_and_export_agree_on_names_and_probabilities(three
     assert "positive_probability" not in served
 
 
+@pytest.mark.slow
 def test_three_class_ensembles_refit_layer_mix_and_sweeps(three, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "train", "--cache", three["cache"], "--model-dir", tmp_path / "m", "--epochs", 3,
                 "--ensemble", 2, "--refit", "--layer-mix", "learned", "--no-standardize", "--json")
@@ -142,6 +143,7 @@ def test_val_fraction_is_refused_when_the_cache_has_a_validation_split(three, ru
     assert_clean_error(r, "--val-fraction 0.3")
 
 
+@pytest.mark.slow
 def test_five_classes_in_the_order_given(tmp_path, tiny_models, runner, cli_main):
     data = _write_jsonl(tmp_path / "five.jsonl", _five_class_rows())
     cache = tmp_path / "c"
@@ -197,6 +199,7 @@ def test_imdb_keeps_neg_and_pos_and_refuses_labels(extracted, tiny_archive, tiny
     assert_clean_error(r, "train and test only")
 
 
+@pytest.mark.slow
 def test_the_binary_head_is_the_seeds(extracted, runner, cli_main, tmp_path):
     """Two classes train exactly the seed's head: rebuilt here from the write-up (Dense 256/128/64,
     BatchNorm, ReLU, Dropout 0.4/0.3/0.2, one sigmoid unit, Adam 5e-4, binary cross-entropy), on the

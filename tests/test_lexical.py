@@ -8,8 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import run_cli
-from test_bad_input import assert_clean_error
+from helpers import assert_clean_error, run_cli
 
 
 def _models(tiny_models):
@@ -57,6 +56,7 @@ def test_lexical_model_alone_needs_no_encoder_and_learns(lexical_cache, runner, 
     assert [row["label"] for row in json.loads(r.stdout)] == ["pos", "neg"]
 
 
+@pytest.mark.slow
 def test_fused_model_agrees_across_evaluate_predict_and_export(lexical_cache, tiny_archive, runner, cli_main,
                                                                tmp_path):
     import tensorflow as tf
@@ -99,6 +99,7 @@ def test_a_cache_without_ngrams_is_a_clear_error_for_lexical_and_fused(extracted
         assert not (tmp_path / channel).exists()
 
 
+@pytest.mark.slow
 def test_sweep_compares_the_channels(lexical_cache, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "sweep", "--cache", lexical_cache, "--out", tmp_path / "s", "--channel",
                 "bert,lexical,fused", "--epochs", 2, "--hidden", "8", "--dropout", "0.1", "--workers", 1,
@@ -110,6 +111,7 @@ def test_sweep_compares_the_channels(lexical_cache, runner, cli_main, tmp_path):
     assert summary["test"]["n"] == 200
 
 
+@pytest.mark.slow
 def test_three_classes_fused(tmp_path, tiny_models, runner, cli_main):
     from test_labels import _three_class_rows, _write_jsonl
 

@@ -7,10 +7,11 @@ import json
 
 import h5py
 import pytest
+
+from helpers import assert_clean_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_bad_input import assert_clean_error
 
 
 @pytest.fixture
@@ -127,6 +128,7 @@ def _check_outcome(result, out, valid_rows):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows)
+@pytest.mark.slow
 def test_property_jsonl_rows(extract, tmp_path, rows):
     path = tmp_path / "p.jsonl"
     path.write_text("".join(json.dumps({"text": t, "label": lab, "split": "train" if i % 2 else "test"}) + "\n"
@@ -137,6 +139,7 @@ def test_property_jsonl_rows(extract, tmp_path, rows):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows, raw=st.binary(max_size=40))
+@pytest.mark.slow
 def test_property_csv_rows_and_raw_bytes(extract, tmp_path, rows, raw):
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 # `make test` downloads Hugging Face evaluate's wheel here (pip download --no-deps), so the test runs offline.
 WHEELS = Path(sys.prefix) / "wheels"
@@ -82,6 +82,7 @@ def test_the_tests_use_the_installed_package_not_the_repository_path():
     assert Path(mlbert.__file__).resolve().parent == ROOT  # the editable install maps mlbert to this clone
 
 
+@pytest.mark.slow
 def test_api_end_to_end_in_one_process(tiny_models, tiny_archive, tmp_path):
     import mlbert
 
@@ -137,8 +138,9 @@ def test_api_bad_input_raises_bad_input(extracted, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.slow
 def test_python_cli_py_from_a_clone_and_the_console_script(tmp_path):
-    from conftest import MLBERT
+    from helpers import MLBERT
 
     for cmd in ([sys.executable, str(ROOT / "cli.py"), "--help"], [MLBERT, "--help"]):
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)

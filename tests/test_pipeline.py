@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import make_archive, run_cli
+from helpers import make_archive, run_cli
 
 
 def test_extract_writes_shards_and_manifest(extracted, tiny_models):
@@ -148,10 +148,11 @@ def test_rerun_keeps_a_complete_cache(extracted, tiny_models, tiny_archive, runn
     assert before == {p.name: p.stat().st_mtime_ns for p in extracted.glob("*.h5")}
 
 
-@pytest.mark.skipif(not __import__("conftest").IMDB_ARCHIVE.exists(),
+@pytest.mark.skipif(not __import__("helpers").IMDB_ARCHIVE.exists(),
                     reason="the real IMDB archive (../shared/data/imdb) is not present in this clone")
+@pytest.mark.slow
 def test_real_imdb_archive(tiny_models, tmp_path, runner, cli_main):
-    from conftest import IMDB_ARCHIVE
+    from helpers import IMDB_ARCHIVE
     from mlbert.data.sources.imdb import read_imdb
 
     splits = read_imdb(IMDB_ARCHIVE, ["train", "test"])
@@ -266,6 +267,7 @@ def test_features_do_not_depend_on_batches_in_flight(tiny_models, tiny_archive):
     np.testing.assert_allclose(found[2]["mean"][:3], one_by_one["mean"], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_standardize_uses_training_rows_only_and_travels_with_the_model(trained, extracted, runner, cli_main,
                                                                          tmp_path):
     from mlbert.train.model_dir import load_model_dir
@@ -310,6 +312,7 @@ def test_a_copied_dataset_keeps_its_cache_and_an_edited_one_does_not(extracted, 
     assert r.exit_code == 2 and re.search(r"\(data\.\w+(, data\.\w+)* differ\)", r.stderr), r.stderr
 
 
+@pytest.mark.slow
 def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli_main, tmp_path):
     from mlbert.train.model_dir import load_model_dir
     from mlbert.extract.cache.read import read_split
@@ -332,6 +335,7 @@ def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli
     assert r.exit_code == 0 and json.loads(r.stdout)["n"] == 200
 
 
+@pytest.mark.slow
 def test_ensemble_keeps_the_mean_of_its_heads(extracted, runner, cli_main, tmp_path):
     from mlbert.train.model_dir import load_model_dir
     from mlbert.extract.cache.read import read_split

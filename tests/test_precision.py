@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MLBERT, run_cli
+from helpers import MLBERT, run_cli
+
+pytestmark = pytest.mark.slow  # every test here shares one int8 cache, quantised first
 
 pytest.importorskip("openvino", reason="extract --precision needs the fast extra (pip install '.[fast]')")
 pytest.importorskip("nncf", reason="extract --precision int8 needs the fast extra (pip install '.[fast]')")

@@ -21,7 +21,7 @@ def reference():
 
 @pytest.fixture(scope="module")
 def recomputed(tiny_models, tmp_path_factory):
-    from conftest import make_archive
+    from helpers import make_archive
 
     pytest.importorskip("openvino", reason="the int8 and bf16 references need the fast extra")
     work = tmp_path_factory.mktemp("reference")

@@ -7,15 +7,13 @@ import os
 import resource
 import signal
 import subprocess
-import sys
 import time
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import MLBERT, make_archive, run_cli
-from test_bad_input import assert_clean_error
+from helpers import MLBERT, assert_clean_error, make_archive, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +50,7 @@ def arrays(out):
     return result
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_path):
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     subprocess.run(extract_cmd(big_archive, reference, tiny_models), check=True, capture_output=True)
@@ -80,6 +79,7 @@ def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_p
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+@pytest.mark.slow
 def test_sigint_stops_cleanly_and_says_how_to_resume(big_archive, tiny_models, tmp_path):
     out = tmp_path / "c"
     proc = start(extract_cmd(big_archive, out, tiny_models))
@@ -110,6 +110,7 @@ def test_a_stale_lock_is_taken_over(tiny_models, tiny_archive, runner, cli_main,
     assert r.exit_code == 0, r.output
 
 
+@pytest.mark.slow
 def test_full_disk_is_a_clear_error_with_no_partial_shard(tiny_models, tiny_archive, tmp_path):
     out = tmp_path / "c"
 

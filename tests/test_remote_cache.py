@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import run_cli
+from helpers import run_cli
 
 
 def _extract_args(out, tiny_archive, tiny_models, *extra):
@@ -31,6 +31,7 @@ def _same_features(a, b):
             np.testing.assert_allclose(bf[p], af[p], atol=1e-6, rtol=0)
 
 
+@pytest.mark.slow
 def test_cache_at_a_url_works_end_to_end(extracted, tiny_models, tiny_archive, runner, cli_main, tmp_path):
     out = f"ram://{uuid.uuid4().hex}/cache"
     args = _extract_args(out, tiny_archive, tiny_models)
@@ -71,6 +72,7 @@ def test_cache_at_a_url_works_end_to_end(extracted, tiny_models, tiny_archive, r
     assert r.exit_code == 2 and lost in r.stderr and "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_beam_writes_a_cache_at_a_url(extracted, tiny_models, tiny_archive, runner, cli_main):
     pytest.importorskip("apache_beam", reason="apache-beam is an optional extra: pip install '.[beam]'")
     out = f"ram://{uuid.uuid4().hex}/cache"

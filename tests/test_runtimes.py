@@ -50,6 +50,7 @@ def test_the_factory_loads_the_tensorflow_runtime(tiny_models):
     assert features["mean"].shape == (2, 2, 16)
 
 
+@pytest.mark.slow
 def test_openvino_fp32_gives_the_tensorflow_features_within_rounding(tiny_models):
     pytest.importorskip("openvino", reason="the openvino runtime needs the fast extra")
     from mlbert.extract.encoders import handles

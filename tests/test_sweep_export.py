@@ -8,10 +8,10 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import run_cli
-from test_bad_input import assert_clean_error
+from helpers import assert_clean_error, run_cli
 
 
+@pytest.mark.slow
 def test_sweep_runs_the_grid_in_parallel_and_resumes(extracted, runner, cli_main, tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", "--cache", extracted, "--out", out, "--lr", "1e-3,3e-3", "--hidden", "16,8;32",
@@ -48,6 +48,7 @@ def test_sweep_runs_the_grid_in_parallel_and_resumes(extracted, runner, cli_main
     assert 0 <= summary["test"]["accuracy"] <= 1 and summary["test"]["n"] == 200
 
 
+@pytest.mark.slow
 def test_sweep_random_trials_sample_the_grid(extracted, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "sweep", "--cache", extracted, "--out", tmp_path / "s", "--lr", "1e-3,2e-3,3e-3",
                 "--batch-size", "16,32", "--epochs", 1, "--trials", 2, "--workers", 1, "--hidden", "8",
@@ -56,6 +57,7 @@ def test_sweep_random_trials_sample_the_grid(extracted, runner, cli_main, tmp_pa
     assert json.loads(r.stdout)["trials"] == 2
 
 
+@pytest.mark.slow
 def test_sweep_compares_single_heads_with_ensembles(extracted, runner, cli_main, tmp_path):
     out = tmp_path / "s"
     r = run_cli(runner, cli_main, "sweep", "--cache", extracted, "--out", out, "--ensemble", "1,2", "--epochs", 2,
@@ -103,6 +105,7 @@ def _texts(archive, ids):
     return [by_id[i] for i in ids]
 
 
+@pytest.mark.slow
 def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "export", "--model-dir", trained, "--out", tmp_path / "serving")
     assert r.exit_code == 0, r.output
@@ -123,6 +126,7 @@ def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, run
     (["--truncation", "tail", "--pooling", "mean,cls"], ["--pooling", "mean,cls", "--layer-mix", "learned"]),
     (["--pooling", "mean"], ["--ensemble", "2"]),
 ])
+@pytest.mark.slow
 def test_export_matches_for_windows_and_head_tail(tiny_models, tiny_archive, runner, cli_main, tmp_path, flags,
                                                   train_flags):
     cache, model = tmp_path / "c", tmp_path / "m"

@@ -4,10 +4,9 @@ from __future__ import annotations
 import dataclasses
 
 from ..common.errors import BadInput
-from ..common.options import as_list, at_least, between, finite
+from ..common.options import KINDS, Option, as_list, at_least, between, finite
 
 LAYER_MIXES = ("concat", "mean", "learned")
-CHANNELS = ("bert", "lexical", "fused")
 VAL_FRACTION = 0.2  # validation rows carved from train when the cache has no validation split
 
 
@@ -26,9 +25,9 @@ class HeadConfig:
     layers: str = "all"
     pooling: tuple[str, ...] | None = None  # None: the cache's first pooling
     layer_mix: str = "concat"
-    standardize: bool = True  # False: the seed's head exactly, raw features in
+    standardize: bool = True  # False: the original recipe's head exactly, raw features in
     ensemble: int = 1  # heads with seeds seed, seed + 1, ...; their probabilities averaged
-    # What the model reads: the BERT features (the seed's recipe), the cached n-grams (a naive-Bayes
+    # What the model reads: the BERT features (the original recipe), the cached n-grams (a naive-Bayes
     # weighted logistic regression), or both, fused with a weight chosen on validation.
     channel: str = "bert"
     lexical_l2: float = 1e-4  # the lexical model's L2 weight
@@ -44,6 +43,10 @@ class HeadConfig:
                            else str(self.layers))
 
     def validate(self) -> None:
+        for field in dataclasses.fields(self):  # each option's type, as its field declares it
+            kind = field.type.replace(" | None", "")
+            if kind in KINDS and not (field.type.endswith("| None") and getattr(self, field.name) is None):
+                Option(field.name, kind, field.default, "").check(getattr(self, field.name))
         if not self.hidden:
             raise BadInput("--hidden: give at least one layer size, e.g. 256,128,64")
         if len(self.hidden) != len(self.dropout):
@@ -64,20 +67,10 @@ class HeadConfig:
         at_least(self.epochs, 1, "epochs")
         at_least(self.patience, 1, "patience")
         at_least(self.ensemble, 1, "ensemble", " (1: a single head)")
-        if self.channel not in CHANNELS:
-            raise BadInput(f"--channel {self.channel}: choose one of {', '.join(CHANNELS)}")
         finite(self.lexical_l2, "lexical_l2")
         if self.lexical_l2 < 0:
             raise BadInput(f"--lexical-l2 {self.lexical_l2}: must be 0 or more")
         at_least(self.min_df, 1, "min_df")
-
-    @property
-    def uses_bert(self) -> bool:
-        return self.channel in ("bert", "fused")
-
-    @property
-    def uses_lexical(self) -> bool:
-        return self.channel in ("lexical", "fused")
 
     def with_pooling(self, stored: list[str]) -> "HeadConfig":
         """The config with its pooling made explicit: the cache's first when none was chosen."""

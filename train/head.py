@@ -1,4 +1,4 @@
-"""The seed's classifier head: Dense blocks with BatchNorm, ReLU and Dropout, then a sigmoid unit,
+"""The original recipe's classifier head: Dense blocks with BatchNorm, ReLU and Dropout, then a sigmoid unit,
 optionally behind a mix of the encoder's layers and a standardisation of the features."""
 from __future__ import annotations
 
@@ -37,20 +37,21 @@ class LayerMix(keras.layers.Layer):
                 "hidden": self.hidden, "learned": self.learned}
 
 
-def build_head(input_dim: int, hidden: list[int], dropout: list[float], lr: float, layer_mix: str = "concat",
-               shape: tuple[int, int, int] | None = None, standardize=None, name: str = "head",
-               n_classes: int = 2) -> keras.Model:
-    """shape = (poolings, layers, hidden size) of the input; needed unless layer_mix is 'concat'.
+def build_head(input_dim: int, cfg, shape: tuple[int, int, int] | None = None, standardize=None,
+               name: str = "head", n_classes: int = 2) -> keras.Model:
+    """The head of a HeadConfig (hidden, dropout, lr, layer_mix). shape = (poolings, layers, hidden
+    size) of the input; needed unless layer_mix is 'concat'.
 
-    Two classes: the seed's head exactly, one sigmoid unit (the second class's probability) and
+    Two classes: the original recipe's head exactly, one sigmoid unit (the second class's probability) and
     binary cross-entropy. More: the same hidden stack, a softmax over the classes and categorical
     cross-entropy.
 
     standardize = (mean, variance) per feature, from the training rows: the model then scales its
     input to zero mean and unit variance itself, so evaluate, predict and the exported model apply
-    the same statistics. BERT layers differ in scale by an order of magnitude, and the seed's head
-    sees them raw; standardised, every layer starts on an equal footing.
+    the same statistics. BERT layers differ in scale by an order of magnitude, and the original
+    recipe's head sees them raw; standardised, every layer starts on an equal footing.
     """
+    hidden, dropout, lr, layer_mix = list(cfg.hidden), list(cfg.dropout), cfg.lr, cfg.layer_mix
     if len(hidden) != len(dropout):
         raise ValueError("hidden and dropout need one entry per layer")
     layers = [keras.Input(shape=(input_dim,), name="features")]

@@ -70,7 +70,7 @@ def read_config(model_dir) -> dict:
     if not isinstance(config, dict) or config.get("format", FORMAT) != FORMAT or "input" not in config:
         raise BadInput(f"--model-dir {model_dir}: {CONFIG_FILE} is not a model config of this tool; "
                        "train one with `mlbert train`")
-    for name in channels.CHANNELS[channels.channel_of(config)].files:
+    for name in channels.check(channels.channel_of(config)).files:
         if not (model_dir / name).exists():
             raise BadInput(f"--model-dir {model_dir}: not a whole model dir ({name} is missing); train it again")
     return config

@@ -40,15 +40,25 @@ def has_validation_split(manifest: dict) -> bool:
     return bool(manifest.get("splits", {}).get(VALIDATION, {}).get("complete"))
 
 
-def read_training_splits(cache, poolings: list[str], lexical: bool = False):
-    """The train split and, when the cache has one, its validation split:
-    ((features, labels), (features, labels) or None, manifest). lexical: with the n-grams."""
+@dataclasses.dataclass
+class TrainingData:
+    """A cache's training rows as train_model takes them: (features, labels) of the train split and,
+    when the cache has one, of its validation split; features {pooling: [n, layers*hidden]}, and
+    "ngrams" when the channel reads them."""
+    train: tuple
+    validation: tuple | None
+    manifest: dict
+    cache: str
+
+
+def read_training_splits(cache, poolings: list[str], lexical: bool = False) -> TrainingData:
+    """The train split and, when the cache has one, its validation split. lexical: with the n-grams."""
     features, labels, _, manifest = read_split(cache, "train", poolings=poolings, lexical=lexical)
     validation = None
     if has_validation_split(manifest):
         val_features, val_labels, _, _ = read_split(cache, VALIDATION, poolings=poolings, lexical=lexical)
         validation = (val_features, val_labels)
-    return (features, labels), validation, manifest
+    return TrainingData((features, labels), validation, manifest, str(cache))
 
 
 def check_validation_choice(cfg: HeadConfig, manifest: dict, cache) -> HeadConfig:
@@ -73,12 +83,11 @@ def join(a: dict, b: dict) -> dict:
             for k, v in a.items()}
 
 
-def train_model(train_part, validation_part, manifest: dict, cache, cfg: HeadConfig, model_dir, *,
-                refit: bool = False, overwrite: bool = False, command: str = "", verbose: int = 0) -> dict:
-    """Split (unless validation_part is given), fit (and refit), write the model dir.
-
-    train_part and validation_part are (features, labels): features {pooling: [n, layers*hidden]},
-    and "ngrams" when the channel reads them. Returns the result that `train --json` prints."""
+def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool = False, overwrite: bool = False,
+                command: str = "", verbose: int = 0) -> dict:
+    """Split (unless the data has a validation split), fit (and refit), write the model dir.
+    Returns the result that `train --json` prints."""
+    train_part, validation_part, manifest, cache = data.train, data.validation, data.manifest, data.cache
     classes = labels_of(manifest)
     n_classes = len(classes)
     spec = input_spec(cfg, manifest)
@@ -151,9 +160,10 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     command = command or api_call("train", {"cache": str(cache), "model_dir": str(model_dir), **head})
     cfg = HeadConfig(**head)
     cfg.validate()
+    channels.check(cfg.channel)
     check_model_dir(model_dir, overwrite)
     manifest = read_manifest(cache)
     cfg = check_validation_choice(cfg.with_pooling(manifest["features"]["poolings"]), manifest, cache)
-    train_part, validation_part, manifest = read_training_splits(cache, list(cfg.pooling), cfg.uses_lexical)
-    return train_model(train_part, validation_part, manifest, cache, cfg, model_dir, refit=refit,
+    data = read_training_splits(cache, list(cfg.pooling), channels.check(cfg.channel).reads_ngrams)
+    return train_model(data, cfg, model_dir, refit=refit,
                        overwrite=overwrite, command=command, verbose=verbose)

@@ -8,6 +8,7 @@ interrupted sweep (Ctrl-C, a kill) resumes: finished trials are kept and skipped
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -29,6 +30,7 @@ from ..common.progress import duration
 from ..common.provenance import api_call, record
 from ..common.quiet_tensorflow import import_tensorflow_quietly
 from ..extract.cache.manifest import read_manifest
+from . import channels
 from .config import HeadConfig
 from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE
 from .run import check_validation_choice, read_training_splits, train_model
@@ -76,16 +78,14 @@ def _init_worker(cache: str, poolings: list[str], lexical: bool, threads: int) -
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    train_part, validation_part, manifest = read_training_splits(cache, poolings, lexical)
-    _worker_state.update(train=train_part, validation=validation_part, manifest=manifest, cache=cache)
+    _worker_state["data"] = read_training_splits(cache, poolings, lexical)
 
 
 def _run_trial(job) -> dict:
     cfg, out_dir, command = job
-    s = _worker_state
-    key = trial_key(cfg, s["manifest"]["fingerprint"])
-    result = train_model(s["train"], s["validation"], s["manifest"], s["cache"], cfg, Path(out_dir) / "trials" / key,
-                         overwrite=True, command=command)
+    data = _worker_state["data"]
+    key = trial_key(cfg, data.manifest["fingerprint"])
+    result = train_model(data, cfg, Path(out_dir) / "trials" / key, overwrite=True, command=command)
     return {"key": key, **cfg.to_dict(), **{k: result[k] for k in ("best_epoch", "epochs_run", "val_accuracy",
                                                                     "val_loss", "seconds", "fusion")}}
 
@@ -136,6 +136,7 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     configs = expand_grid(full, trials, full["seed"][0])
     for i, cfg in enumerate(configs):
         cfg.validate()
+        channels.check(cfg.channel)
         configs[i] = check_validation_choice(cfg.with_pooling(stored), manifest, cache)
     _open_out(out, cache)
     log = out / "trials.jsonl"
@@ -151,8 +152,9 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     start = time.perf_counter()
     results = {k: v for k, v in done.items() if k in keys}
     if todo:
-        lexical = any(c.uses_lexical for c in configs)
-        _run_all(todo, out, log, results, cache, poolings, lexical, workers, command, kept, len(configs), stream)
+        lexical = any(channels.check(c.channel).reads_ngrams for c in configs)
+        _run_all(_Run(out, log, cache, poolings, lexical, command, stream), todo, results, workers,
+                 (kept, len(configs)))
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))
     best = rows[0]
     write_folder(out / "best", lambda tmp: shutil.copytree(out / "trials" / best["key"], tmp, dirs_exist_ok=True),
@@ -164,9 +166,24 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
             "best_model_dir": str(out / "best"), "seconds": round(time.perf_counter() - start, 1)}
 
 
-def _run_all(todo, out, log, results, cache, poolings, lexical, workers, command, kept, total, stream) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What every trial of one sweep shares."""
+    out: Path
+    log: Path  # trials.jsonl
+    cache: str
+    poolings: list[str]  # every pooling a trial reads: the workers read these once
+    lexical: bool  # whether a trial reads the n-grams
+    command: str
+    stream: object  # where progress goes
+
+
+def _run_all(run: _Run, todo, results: dict, workers: int, counts: tuple[int, int]) -> None:
     """Run the trials in worker processes; each finished one is logged at once. On Ctrl-C the
-    workers are stopped (queued trials never start) and the finished trials stay logged."""
+    workers are stopped (queued trials never start) and the finished trials stay logged.
+    counts: (trials kept from before, trials in all), for the progress lines."""
+    out, log, stream, command = run.out, run.log, run.stream, run.command
+    (kept, total), cache, poolings, lexical = counts, run.cache, run.poolings, run.lexical
     ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
     threads = max(1, (os.cpu_count() or 1) // workers)
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(cache, poolings, lexical, threads))

@@ -15,7 +15,7 @@ from .tabular import read_table
 from .tfds import read_tfds
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
-DEFAULT_SOURCE = "tfds"  # the seed's own: tfds.load("imdb_reviews")
+DEFAULT_SOURCE = "tfds"  # the original recipe's own: tfds.load("imdb_reviews")
 
 
 @dataclasses.dataclass(frozen=True)

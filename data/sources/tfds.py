@@ -1,4 +1,4 @@
-"""IMDB through TensorFlow Datasets (`tfds.load("imdb_reviews")`), the seed's own source; needs internet
+"""IMDB through TensorFlow Datasets (`tfds.load("imdb_reviews")`), the original recipe's own source; needs internet
 or an already prepared TFDS data directory."""
 from __future__ import annotations
 

@@ -177,7 +177,7 @@ class Featurizer:
 
         A batch holds about batch_size * 128 tokens: batch_size sequences of 128 tokens, more when
         they are shorter, fewer when longer. A fixed token budget keeps every encoder call's work and
-        memory alike; on CPU, 512-token batches of 64 sequences ran at half the speed of 8.
+        memory alike; on CPU, long batches of many sequences run far slower (docs/benchmarks.md).
         """
         order = np.argsort(-lens, kind="stable")
         budget = self.batch_size * TOKENS_PER_SEQUENCE

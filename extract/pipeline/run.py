@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from ...common.errors import BadInput
-from ...common.options import as_list, at_least
+from ...common.options import as_list, at_least, described, parse
 from ...common.provenance import api_call
 from ...data.sources import TableOptions, describe, location, read_source
 from ..cache import encoder_ir
@@ -21,11 +21,10 @@ from ..cache import writer
 from ..encoders import handles
 from ..features.settings import FeatureSettings
 from ..int8 import recipe
+from .options import EXTRACT, SPLITS
 from .plan import plan_split
 
 ORDER_SEED = 0
-SPLITS = ("train", "validation", "test")
-RUNNERS = ("local", "beam")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,26 +52,16 @@ class ExtractRequest:
                 "order_seed": ORDER_SEED, "shard_size": self.shard_size}
 
 
-def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: str = handles.DEFAULT_PREPROCESSOR,
-            splits=None, labels=None, seq_len: int = FeatureSettings.seq_len,
-            truncation: str = FeatureSettings.truncation, windows: bool = FeatureSettings.windows,
-            stride: int | None = FeatureSettings.stride, pooling=FeatureSettings.poolings,
-            ngrams: int = FeatureSettings.ngrams, precision: str = FeatureSettings.precision,
-            runtime: str | None = FeatureSettings.runtime, batch_size: int = 32, limit: int | None = None,
-            shard_size: int = 4000, text_field: str = TableOptions.text_field,
-            label_field: str = TableOptions.label_field, split_ratio: float = TableOptions.split_ratio,
-            runner: str = "local", beam_option=(), overwrite: bool = False, command: str | None = None) -> dict:
+def extract(data, out, command: str | None = None, **options) -> dict:
     """Run the frozen encoder once over `data` and write pooled per-layer features to the cache `out`.
+    Returns the summary `mlbert extract --json` prints.
 
     data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, or a .csv / .jsonl
-    file. splits: None for every split the data has. labels: a CSV/JSONL file's classes in this
-    order (default: sorted). ngrams: also cache each review's hashed word n-grams of 1..ngrams
-    tokens, the lexical channel that `train --channel lexical|fused` reads (0: none). precision:
-    fp32, bf16 or int8 (int8 quantised once per encoder and seq_len on the built-in corpus, kept in
-    $MLBERT_CACHE_DIR); runtime: what runs the encoder (default: tensorflow for fp32, openvino for
-    bf16 and int8). Returns the summary `mlbert extract --json` prints.
-    """
+    file. Options (name (default): meaning):
+"""
     command = command or api_call("extract", {"data": data, "out": out})
+    o = parse(EXTRACT, options, "extract")
+    splits = o["splits"]
     if splits is not None:
         splits = as_list(splits, str, "splits")
         if not splits:
@@ -80,23 +69,26 @@ def extract(data, out, *, encoder: str = handles.DEFAULT_ENCODER, preprocessor: 
         for split in splits:
             if split not in SPLITS:
                 raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use {', '.join(SPLITS)}")
-    settings = FeatureSettings(seq_len=seq_len, truncation=truncation, windows=windows, stride=stride,
-                               poolings=as_list(pooling, str, "pooling"), ngrams=ngrams, precision=precision,
-                               runtime=runtime)
+    settings = FeatureSettings(seq_len=o["seq_len"], truncation=o["truncation"], windows=o["windows"],
+                               stride=o["stride"], poolings=as_list(o["pooling"], str, "pooling"), ngrams=o["ngrams"],
+                               precision=o["precision"], runtime=o["runtime"])
     settings.validate()
-    if limit is not None:
-        at_least(limit, 1, "limit")
-    at_least(batch_size, 1, "batch_size")
-    at_least(shard_size, 1, "shard_size")
-    if runner not in RUNNERS:
-        raise BadInput(f"--runner {runner}: choose one of {', '.join(RUNNERS)}")
-    if runner == "beam" and settings.runtime_name != "tensorflow":
+    if o["limit"] is not None:
+        at_least(o["limit"], 1, "limit")
+    at_least(o["batch_size"], 1, "batch_size")
+    at_least(o["shard_size"], 1, "shard_size")
+    if o["runner"] == "beam" and settings.runtime_name != "tensorflow":
         raise BadInput(f"--precision {settings.precision}: runs with --runner local only; the Beam runner "
                        "encodes in fp32 on TensorFlow (drop --precision and --runtime, or --runner)")
-    table = TableOptions(text_field, label_field, split_ratio, as_list(labels, str, "labels") or None)
-    request = ExtractRequest(str(data), str(out), encoder, preprocessor, settings, table, splits, limit, batch_size,
-                             shard_size, runner, tuple(beam_option), overwrite, command)
+    table = TableOptions(o["text_field"], o["label_field"], o["split_ratio"], as_list(o["labels"], str, "labels") or None)
+    beam_options = (o["beam_option"],) if isinstance(o["beam_option"], str) else tuple(o["beam_option"])
+    request = ExtractRequest(str(data), str(out), str(o["encoder"]), str(o["preprocessor"]), settings, table, splits,
+                             o["limit"], o["batch_size"], o["shard_size"], o["runner"], beam_options, o["overwrite"],
+                             command)
     return run(request)
+
+
+extract.__doc__ += described(EXTRACT) + "\n"
 
 
 def run(request: ExtractRequest) -> dict:

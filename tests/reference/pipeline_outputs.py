@@ -104,7 +104,7 @@ def compute(archive: Path, encoder: Path, preprocessor: Path, work: Path, names=
 
 def main() -> None:
     sys.path.insert(0, str(HERE.parent))
-    from conftest import TINY_CONFIG, VOCAB, make_archive  # noqa: E402  (the tests' own tiny data)
+    from helpers import TINY_CONFIG, VOCAB, make_archive  # noqa: E402  (the tests' own tiny data)
 
     import mlbert
 

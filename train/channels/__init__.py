@@ -5,19 +5,20 @@ module and one line in CHANNELS.
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
+from ...common.errors import BadInput
 from ..config import HeadConfig
 from ..inputs import InputSpec
 from .base import Channel, ServingInputs
-from .bert import BertChannel
-from .fused import FusedChannel
-from .lexical import LexicalChannel
 
-CHANNELS = {"bert": BertChannel, "lexical": LexicalChannel, "fused": FusedChannel}
+# name: (module below this package, class). Imported when used: naming the channels costs nothing.
+CHANNELS = {"bert": ("bert", "BertChannel"), "lexical": ("lexical", "LexicalChannel"),
+            "fused": ("fused", "FusedChannel")}
 NAMES = tuple(CHANNELS)
 
-__all__ = ["CHANNELS", "Channel", "ServingInputs", "new", "load", "channel_of"]
+__all__ = ["CHANNELS", "NAMES", "Channel", "ServingInputs", "check", "new", "load", "channel_of"]
 
 
 def channel_of(config: dict) -> str:
@@ -25,11 +26,19 @@ def channel_of(config: dict) -> str:
     return config.get("head", {}).get("channel", "bert")
 
 
+def check(name: str):
+    """The channel class of a --channel value; an unknown one is refused."""
+    if name not in CHANNELS:
+        raise BadInput(f"--channel {name}: choose one of {', '.join(CHANNELS)}")
+    module, cls = CHANNELS[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+
+
 def new(cfg: HeadConfig, spec: InputSpec, labels: list[str]) -> Channel:
     """An untrained channel for a config, to be fitted."""
-    return CHANNELS[cfg.channel].new(cfg, spec, labels)
+    return check(cfg.channel).new(cfg, spec, labels)
 
 
 def load(folder: Path, config: dict) -> Channel:
     """A model dir's trained channel."""
-    return CHANNELS[channel_of(config)].load(Path(folder), config)
+    return check(channel_of(config)).load(Path(folder), config)

@@ -8,8 +8,6 @@ import numpy as np
 
 from ...common.errors import BadInput
 from ..config import HeadConfig
-from ..fit import fit_model, refit_model
-from ..head import mix_weights
 from ..inputs import InputSpec, select
 from ..metrics import class_probabilities
 
@@ -30,6 +28,8 @@ class BertChannel:
         return cls(spec, labels, cfg=cfg)
 
     def fit(self, train, validation, verbose: int = 0) -> None:
+        from ..fit import fit_model  # Keras, imported when a head is trained
+
         (features, y), (val_features, yv) = train, validation
         self.head, self._history, self._fitted = fit_model(
             select(features, self.spec), y, select(val_features, self.spec), yv, self.cfg, self.spec,
@@ -41,6 +41,8 @@ class BertChannel:
     def refit(self, everything, parts: str, verbose: int = 0) -> None:
         if parts != "all":
             return
+        from ..fit import refit_model
+
         features, y = everything
         self.head, self._history["refit"] = refit_model(select(features, self.spec), y, self.cfg, self.spec,
                                                         len(self.labels), self._fitted["best_epoch"], verbose)
@@ -63,6 +65,8 @@ class BertChannel:
         return {"head": self.head}
 
     def summary(self) -> dict:
+        from ..head import mix_weights
+
         cfg, fitted = self.cfg, self._fitted
         weights = mix_weights(self.head)  # of the head kept: the refit one when there is one
         return {
