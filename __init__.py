@@ -52,8 +52,8 @@ def train(cache, model_dir, **options) -> dict:
     """Stage two: train the head on the cache's train split and write model_dir. Returns the result
     `mlbert train --json` prints.
 
-    Options: lr, batch_size, epochs, patience, hidden, dropout, val_fraction, seed, split_seed,
-    layers, pooling, layer_mix, standardize, ensemble, refit, overwrite.
+    Options: the head's, those of `mlbert train --help` with underscores, each declared once in
+    mlbert/train/config.py (HeadConfig); and refit (True, or 'lexical'), overwrite.
     """
     from .train.run import train as run
 

@@ -52,8 +52,7 @@ from .common.quiet_tensorflow import import_tensorflow_quietly  # noqa: E402
 from .data.sources import DEFAULT_SOURCE  # noqa: E402
 from .evaluate import scoring  # noqa: E402
 from .extract.pipeline.options import EXTRACT  # noqa: E402
-from .train.channels import NAMES as CHANNELS  # noqa: E402
-from .train.config import VAL_FRACTION, HeadConfig  # noqa: E402
+from .train.config import options as head_options  # noqa: E402
 
 
 def declared(options):
@@ -69,7 +68,9 @@ def click_option(o):
     name = "--" + o.name.replace("_", "-")
     help_text = o.help + (f" [default: {o.default_text}]" if o.default_text else "")
     if o.kind == "bool":
-        return click.option(name, is_flag=True, default=bool(o.default), help=help_text)
+        if o.default:  # on unless turned off
+            return click.option(f"{name}/--no-{name[2:]}", default=True, show_default=True, help=help_text)
+        return click.option(name, is_flag=True, default=False, help=help_text)
     if o.repeat:
         return click.option(name, multiple=True, help=help_text)
     kind = click.Choice(list(o.choices)) if o.choices else {"int": int, "float": float}.get(o.kind, str)
@@ -175,45 +176,12 @@ def extract(as_json, command_line, **options):
     emit(summary, as_json, "\n".join(lines))
 
 
-H = HeadConfig
-
 
 @cli.command(help="Stage two: train the head on a cache's train split (validated on the cache's validation split, "
                   "or on rows carved from train).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
-@click.option("--lr", default=H.lr, show_default=True, type=float)
-@click.option("--batch-size", default=H.batch_size, show_default=True, type=int)
-@click.option("--epochs", default=H.epochs, show_default=True, type=int)
-@click.option("--patience", default=H.patience, show_default=True, type=int,
-              help="Epochs without a better validation accuracy.")
-@click.option("--hidden", default=shown(H.hidden), show_default=True)
-@click.option("--dropout", default=shown(H.dropout), show_default=True)
-@click.option("--val-fraction", type=float,
-              help=f"Share of train held out for validation when the cache has no validation split. "
-                   f"[default: {VAL_FRACTION}]")
-@click.option("--seed", default=H.seed, show_default=True, type=int,
-              help="The head's initialisation and shuffling (ensembles: seed, seed + 1, ...).")
-@click.option("--split-seed", default=H.split_seed, show_default=True, type=int,
-              help="Which training rows are held out for validation; the same for every --seed.")
-@click.option("--layers", default=H.layers, show_default=True, help="all, last, or layer numbers like 0,3.")
-@click.option("--pooling", default=None, help="Stored poolings to use, e.g. mean or mean,max. [default: the cache's first]")
-@click.option("--layer-mix", default=H.layer_mix, show_default=True, type=click.Choice(["concat", "mean", "learned"]),
-              help="Concatenate the layers, average them, or learn one softmax weight per layer (ELMo's scalar mix).")
-@click.option("--standardize/--no-standardize", default=H.standardize, show_default=True,
-              help="Scale each feature to zero mean, unit variance (training rows' statistics, kept in the "
-                   "model); --no-standardize feeds raw features, as the original recipe did.")
-@click.option("--ensemble", default=H.ensemble, show_default=True, type=int,
-              help="Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their probabilities "
-                   "as one model.")
-@click.option("--channel", default=H.channel, show_default=True, type=click.Choice(list(CHANNELS)),
-              help="What the model reads: the BERT features (the original recipe's head), the cached n-grams (a naive-Bayes "
-                   "weighted logistic regression; extract --ngrams 3), or both, fused with a weight chosen on "
-                   "validation.")
-@click.option("--lexical-l2", default=H.lexical_l2, show_default=True, type=float,
-              help="The lexical model's L2 weight.")
-@click.option("--min-df", default=H.min_df, show_default=True, type=int,
-              help="The lexical model keeps n-grams found in at least this many training reviews.")
+@declared(head_options())
 @click.option("--refit-lexical", is_flag=True,
               help="Refit the lexical model alone on every training row (validation included), for the step "
                    "count chosen on validation; the head and the fusion weights stay as chosen.")

@@ -23,8 +23,7 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from extract_throughput import ensure_encoder, review_file  # noqa: E402
-from imdb_results import cpu_model  # noqa: E402
+from bench import cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
 
 
 def main() -> None:

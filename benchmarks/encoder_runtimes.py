@@ -6,7 +6,7 @@ On the same N real reviews (the IMDB test split in the fixed seeded order), all-
 imported, 128-token windows with stride 126 (the best IMDB setting): one Featurizer, so
 tokenising, segmenting, length-bucketed batching and pooling are the same TensorFlow code for
 every candidate, and only the encoder call is swapped. int8 is NNCF post-training quantisation
-as `extract --precision int8` first ran it (extract/encoders/runtime.py, since split into extract/runtimes and extract/int8: per-channel int8 weights,
+as `extract --precision int8` first ran it (then extract/encoders/runtime.py, now extract/runtimes and extract/int8: per-channel int8 weights,
 int8 activations in every matmul, LayerNorm, GELU and softmax kept in float; calibrated on the
 built-in corpus); the recipe now keeps two matmuls in float (int8_mixed.json). The
 committed results/encoder_runtimes.json is older: it calibrated on the first 192 windows of the
@@ -34,29 +34,7 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from extract_throughput import ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
-from imdb_results import SHARED, cpu_model  # noqa: E402
-
-
-def similarity(a, b) -> dict:
-    import numpy as np
-
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
-    return {"max_abs_diff": float(np.abs(a - b).max()), "cosine_min": float(cos.min()),
-            "cosine_mean": float(cos.mean())}
-
-
-def fidelity(reference: dict, other: dict, poolings, digits: int = 3) -> dict:
-    """{pooling: similarity of other's features to reference's, per text}, rounded for a JSON
-    result: cosines to 5 decimals, the largest absolute difference to `digits`."""
-    out = {}
-    for pooling in poolings:
-        n = len(reference[pooling])
-        found = similarity(reference[pooling].reshape(n, -1), other[pooling].reshape(n, -1))
-        out[pooling] = {"cosine_mean": round(found["cosine_mean"], 5), "cosine_min": round(found["cosine_min"], 5),
-                        "max_abs_diff": round(found["max_abs_diff"], digits)}
-    return out
+from bench import SHARED, cpu_model, ensure_encoder, similarity  # noqa: E402  (this script's folder is on sys.path)
 
 
 def main() -> None:

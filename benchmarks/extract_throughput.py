@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from statistics import median
@@ -33,7 +32,7 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from imdb_results import ENCODERS, SHARED, cpu_model  # noqa: E402  (this script's folder is on sys.path)
+from bench import ENCODERS, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
 
 CONFIGS = {"128": dict(seq_len=128, truncation="head"), "512": dict(seq_len=512, truncation="head+tail")}
 
@@ -58,16 +57,6 @@ def encoder_flops(lengths, layers: int, hidden: int, intermediate: int) -> float
     return float(layers * per_layer.sum())
 
 
-def ensure_encoder(name: str) -> Path:
-    import mlbert
-
-    folder = ROOT / "runs" / f"encoder-{name}"
-    if not (folder / "encoder").exists():
-        source, flags = ENCODERS[name]
-        mlbert.import_encoder(source, folder, random="--random" in flags)
-    return folder
-
-
 def baseline(tf, hub, folder: Path, texts: list[str], seq_len: int) -> float:
     """Seed-style: returns seconds from model load to the last batch's features."""
     t0 = time.perf_counter()
@@ -82,18 +71,6 @@ def baseline(tf, hub, folder: Path, texts: list[str], seq_len: int) -> float:
     rows = sum(int(batch.shape[0]) for batch in ds)
     assert rows == len(texts)
     return time.perf_counter() - t0
-
-
-def review_file(n: int, prefix: str):
-    """The first n IMDB test reviews (seeded order), and the same as a JSONL file for `extract`."""
-    from mlbert.data.sources.imdb import read_imdb
-
-    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["test"], limit=n)["test"]
-    work = Path(tempfile.mkdtemp(prefix=prefix))
-    jsonl = work / "reviews.jsonl"
-    jsonl.write_text("".join(json.dumps({"text": t, "label": int(y), "split": "test"}) + "\n"
-                             for t, y in zip(reviews.texts, reviews.labels)))
-    return reviews, work, jsonl
 
 
 def ours(folder: Path, jsonl: Path, out: Path, config: dict) -> float:

@@ -17,39 +17,10 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
-ENCODERS = {
-    "minilm": (SHARED / "models/all-MiniLM-L6-v2", []),
-    "random": (SHARED / "models/bert_uncased_L-4_H-128_A-2-config-only", ["--random"]),
-}
-
-
-MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed command (make's .venv has it)
-
-
-def cli(*args: str) -> tuple[dict, float, str]:
-    cmd = [MLBERT, *args, "--json"]
-    shown = "mlbert " + " ".join(args)
-    print(f"$ {shown}", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True, cwd=ROOT).stdout
-    return json.loads(out), time.perf_counter() - t0, shown
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+from bench import ENCODERS, ROOT, SHARED, cli, cpu_model  # noqa: E402  (this script's folder is on sys.path)
 
 
 def slug(args: list[str]) -> str:

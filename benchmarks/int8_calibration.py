@@ -25,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from extract_throughput import ensure_encoder  # noqa: E402
-from imdb_results import SHARED, cpu_model  # noqa: E402
+from bench import SHARED, cpu_model, ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
 
 VARIANTS = [  # (calibration reviews, SmoothQuant, bias correction)
     (256, True, True), (64, True, True), (256, False, True), (64, False, True),

@@ -32,9 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from encoder_runtimes import fidelity  # noqa: E402
-from extract_throughput import ensure_encoder  # noqa: E402
-from imdb_results import SHARED, cpu_model  # noqa: E402
+from bench import SHARED, cpu_model, ensure_encoder, fidelity  # noqa: E402  (this script's folder is on sys.path)
 from int8_mixed import ALL_INT8_RECIPE  # noqa: E402
 
 POOLINGS = ("mean", "max", "cls")

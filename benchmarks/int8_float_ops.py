@@ -23,9 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from alternating import alternate  # noqa: E402
-from encoder_runtimes import fidelity  # noqa: E402
-from imdb_results import cpu_model  # noqa: E402
+from bench import alternate, cpu_model, fidelity  # noqa: E402  (this script's folder is on sys.path)
 from int8_mixed import ALL_INT8_RECIPE, POOLINGS, held_out  # noqa: E402
 
 

@@ -30,10 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from alternating import alternate  # noqa: E402
-from encoder_runtimes import fidelity  # noqa: E402
-from extract_throughput import ensure_encoder  # noqa: E402
-from imdb_results import SHARED, cpu_model  # noqa: E402
+from bench import SHARED, alternate, cpu_model, ensure_encoder, fidelity  # noqa: E402  (the script's folder)
 
 POOLINGS = ("mean", "max", "cls")
 

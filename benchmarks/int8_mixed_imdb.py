@@ -24,8 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from extract_throughput import ensure_encoder  # noqa: E402
-from imdb_results import SHARED, cli, cpu_model  # noqa: E402
+from bench import SHARED, cli, cpu_model, ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
 from precision_accuracy import DATA  # noqa: E402
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imdb_results import cpu_model  # this script's folder is on sys.path
+from bench import cpu_model  # noqa: E402  (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 L2 = (5e-5, 1e-4, 2e-4, 4e-4)

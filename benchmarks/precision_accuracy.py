@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 
-from encoder_runtimes import fidelity  # this script's folder is on sys.path
-from imdb_results import ENCODERS, SHARED, cli, cpu_model
+from bench import ENCODERS, SHARED, cli, cpu_model, fidelity  # noqa: E402  (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENCODER = ROOT / "runs" / "encoder-minilm"

@@ -34,8 +34,8 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from extract_throughput import encoder_flops, ensure_encoder, review_file  # noqa: E402
-from imdb_results import ENCODERS, cpu_model  # noqa: E402
+from bench import ENCODERS, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
+from extract_throughput import encoder_flops  # noqa: E402
 
 CONFIGS = {"windows": dict(seq_len=128, windows=True, stride=126, pooling="mean,max,cls"),
            "head": dict(seq_len=128, truncation="head", pooling="mean")}

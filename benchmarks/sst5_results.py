@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from imdb_results import ENCODERS, SHARED, cli, cpu_model  # this script's folder is on sys.path
+from bench import ENCODERS, SHARED, cli, cpu_model  # noqa: E402  (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = "very negative,negative,neutral,positive,very positive"

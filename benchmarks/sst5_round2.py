@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from imdb_results import cli, cpu_model  # this script's folder is on sys.path
+from bench import cli, cpu_model  # noqa: E402  (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = ["--pooling", "mean", "--lr", "5e-4", "--dropout", "0.4,0.3,0.2", "--ensemble", "10",

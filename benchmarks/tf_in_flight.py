@@ -22,9 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from alternating import compare  # noqa: E402
-from extract_throughput import ensure_encoder, review_file  # noqa: E402
-from imdb_results import cpu_model  # noqa: E402
+from bench import compare, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}

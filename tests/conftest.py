@@ -1,5 +1,6 @@
-"""The fixtures, built at test time (the helpers they use are in helpers.py): a tiny BERT encoder and preprocessor as real SavedModels, and a tiny
-IMDB archive in the official aclImdb layout whose labels a head can learn.
+"""The fixtures, built at test time (the helpers they use are in helpers.py): a tiny BERT encoder and
+preprocessor as real SavedModels, and a tiny IMDB archive in the official aclImdb layout whose
+labels a head can learn.
 
 The tests import the installed package `mlbert` (make test installs it, editable), never the
 repository through sys.path, so they see what a user's installation sees."""

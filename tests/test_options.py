@@ -48,3 +48,14 @@ def test_the_cli_offers_every_declared_extract_option(runner, cli_main):
     for option in EXTRACT:
         assert "--" + option.name.replace("_", "-") in shown, option.name
     assert "[default: 128]" in shown and "[default: every split the data has" in shown
+
+
+def test_the_cli_offers_every_head_option_and_the_channel_names_match_the_registry(runner, cli_main):
+    from mlbert.train import channels
+    from mlbert.train.config import CHANNEL_NAMES, options
+
+    shown = " ".join(run_cli(runner, cli_main, "train", "--help").stdout.split())
+    for option in options():
+        assert "--" + option.name.replace("_", "-") in shown, option.name
+    assert "--standardize / --no-standardize" in shown and "[default: 0.2]" in shown
+    assert channels.NAMES == CHANNEL_NAMES

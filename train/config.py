@@ -7,31 +7,45 @@ from ..common.errors import BadInput
 from ..common.options import KINDS, Option, as_list, at_least, between, finite
 
 LAYER_MIXES = ("concat", "mean", "learned")
+# The channels' names, as train/channels registers them (checked there against its registry).
+CHANNEL_NAMES = ("bert", "lexical", "fused")
 VAL_FRACTION = 0.2  # validation rows carved from train when the cache has no validation split
+
+
+def _option(default, help: str, choices: tuple[str, ...] | None = None, default_text: str | None = None):
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices,
+                                                        "default_text": default_text})
 
 
 @dataclasses.dataclass(frozen=True)
 class HeadConfig:
-    lr: float = 5e-4
-    batch_size: int = 64
-    epochs: int = 20
-    patience: int = 2
-    hidden: tuple[int, ...] = (256, 128, 64)
-    dropout: tuple[float, ...] = (0.4, 0.3, 0.2)
-    val_fraction: float | None = None  # share of train held out for validation; None: the cache's
-    # validation split when it has one, else 0.2 (VAL_FRACTION)
-    seed: int = 0  # the head's initialisation and shuffling; ensembles use seed, seed + 1, ...
-    split_seed: int = 0  # which training rows are held out for validation: the same for every head seed
-    layers: str = "all"
-    pooling: tuple[str, ...] | None = None  # None: the cache's first pooling
-    layer_mix: str = "concat"
-    standardize: bool = True  # False: the original recipe's head exactly, raw features in
-    ensemble: int = 1  # heads with seeds seed, seed + 1, ...; their probabilities averaged
-    # What the model reads: the BERT features (the original recipe), the cached n-grams (a naive-Bayes
-    # weighted logistic regression), or both, fused with a weight chosen on validation.
-    channel: str = "bert"
-    lexical_l2: float = 1e-4  # the lexical model's L2 weight
-    min_df: int = 2  # n-grams in fewer training reviews are left out of the lexical model
+    """The head's options, each declared once here: its name, type, default and help (the CLI's
+    `train` options and the API's checks are made from these fields; see options())."""
+    lr: float = _option(5e-4, "Adam's learning rate.")
+    batch_size: int = _option(64, "Training batch size.")
+    epochs: int = _option(20, "At most this many epochs; early stopping keeps the best.")
+    patience: int = _option(2, "Epochs without a better validation accuracy.")
+    hidden: tuple[int, ...] = _option((256, 128, 64), "Hidden layer sizes, e.g. 256,128,64.")
+    dropout: tuple[float, ...] = _option((0.4, 0.3, 0.2), "Dropout rate after each hidden layer.")
+    val_fraction: float | None = _option(None, "Share of train held out for validation when the cache has no "
+                                         "validation split.", default_text=str(VAL_FRACTION))
+    seed: int = _option(0, "The head's initialisation and shuffling (ensembles: seed, seed + 1, ...).")
+    split_seed: int = _option(0, "Which training rows are held out for validation; the same for every --seed.")
+    layers: str = _option("all", "all, last, or layer numbers like 0,3.")
+    pooling: tuple[str, ...] | None = _option(None, "Stored poolings to use, e.g. mean or mean,max.",
+                                              default_text="the cache's first")
+    layer_mix: str = _option("concat", "Concatenate the layers, average them, or learn one softmax weight per "
+                             "layer (ELMo's scalar mix).", choices=LAYER_MIXES)
+    standardize: bool = _option(True, "Scale each feature to zero mean, unit variance (training rows' statistics, "
+                                "kept in the model); --no-standardize feeds raw features, as the original recipe "
+                                "did.")
+    ensemble: int = _option(1, "Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their "
+                            "probabilities as one model.")
+    channel: str = _option("bert", "What the model reads: the BERT features (the original recipe's head), the "
+                           "cached n-grams (a naive-Bayes weighted logistic regression; extract --ngrams 3), or "
+                           "both, fused with a weight chosen on validation.", choices=CHANNEL_NAMES)
+    lexical_l2: float = _option(1e-4, "The lexical model's L2 weight.")
+    min_df: int = _option(2, "The lexical model keeps n-grams found in at least this many training reviews.")
 
     def __post_init__(self):
         # The Python API takes lists or the CLI's comma strings; keep tuples, so configs compare and hash.
@@ -43,10 +57,9 @@ class HeadConfig:
                            else str(self.layers))
 
     def validate(self) -> None:
-        for field in dataclasses.fields(self):  # each option's type, as its field declares it
-            kind = field.type.replace(" | None", "")
-            if kind in KINDS and not (field.type.endswith("| None") and getattr(self, field.name) is None):
-                Option(field.name, kind, field.default, "").check(getattr(self, field.name))
+        for option in options():  # each option's type, as its field declares it
+            if option.kind != "list":
+                option.check(getattr(self, option.name))
         if not self.hidden:
             raise BadInput("--hidden: give at least one layer size, e.g. 256,128,64")
         if len(self.hidden) != len(self.dropout):
@@ -92,3 +105,13 @@ class HeadConfig:
     @classmethod
     def fields(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]
+
+
+def options() -> tuple[Option, ...]:
+    """HeadConfig's fields as declared options (common/options.py)."""
+    found = []
+    for field in dataclasses.fields(HeadConfig):
+        kind = field.type.replace(" | None", "")
+        found.append(Option(field.name, kind if kind in KINDS else "list", field.default, field.metadata["help"],
+                            choices=field.metadata["choices"], default_text=field.metadata["default_text"]))
+    return tuple(found)

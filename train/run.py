@@ -149,9 +149,8 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
           verbose: int = 0, **head) -> dict:
     """Train a head on the cache's train split and write model_dir.
 
-    head: any HeadConfig option (lr, batch_size, epochs, patience, hidden, dropout, val_fraction,
-    seed, split_seed, layers, pooling, layer_mix, standardize, ensemble, channel, lexical_l2,
-    min_df). refit: after early stopping picks the epoch count on validation, train a fresh head on
+    head: any HeadConfig option (train/config.py declares each, with its type, default and help).
+    refit: after early stopping picks the epoch count on validation, train a fresh head on
     every training row (validation ones included) for that many epochs and keep it; its validation
     figures are those of the selection run. refit='lexical' refits the lexical model alone (its
     learning curve on IMDB still rises at 20,000 rows where the head's is flat).

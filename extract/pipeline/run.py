@@ -80,7 +80,8 @@ def extract(data, out, command: str | None = None, **options) -> dict:
     if o["runner"] == "beam" and settings.runtime_name != "tensorflow":
         raise BadInput(f"--precision {settings.precision}: runs with --runner local only; the Beam runner "
                        "encodes in fp32 on TensorFlow (drop --precision and --runtime, or --runner)")
-    table = TableOptions(o["text_field"], o["label_field"], o["split_ratio"], as_list(o["labels"], str, "labels") or None)
+    labels = as_list(o["labels"], str, "labels") or None
+    table = TableOptions(o["text_field"], o["label_field"], o["split_ratio"], labels)
     beam_options = (o["beam_option"],) if isinstance(o["beam_option"], str) else tuple(o["beam_option"])
     request = ExtractRequest(str(data), str(out), str(o["encoder"]), str(o["preprocessor"]), settings, table, splits,
                              o["limit"], o["batch_size"], o["shard_size"], o["runner"], beam_options, o["overwrite"],
