@@ -8,7 +8,7 @@ Two sweeps, every choice made on the validation split only:
 2. head: the best inputs of sweep 1 fixed, learning rate x patience x (hidden, dropout), the seed's
    values included.
 The best of each sweep, and only those two, are then evaluated on the test split. Writes
-benchmarks/results/ablation_<cache name>.json.
+benchmarks/results/ablation.json, one run per cache name.
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench import record_run  # noqa: E402  (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIAL_KEYS = ("pooling", "layers", "layer_mix", "standardize", "lr", "patience", "hidden", "dropout",
@@ -60,8 +62,7 @@ def main(cache: str) -> None:
     second.pop("extract")  # the same cache as sweep 1's
     result = {"cache": cache, "extract": first.pop("extract"), "inputs": first, "head": second,
               "seconds": round(time.perf_counter() - t0, 1), "date": time.strftime("%Y-%m-%d")}
-    path = ROOT / "benchmarks" / "results" / f"ablation_{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    record_run("ablation", name, result)
     print(json.dumps(result, indent=2))
 
 

@@ -38,6 +38,24 @@ def cli(*args: str) -> tuple[dict, float, str]:
     return json.loads(out), time.perf_counter() - t0, shown
 
 
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def runs_of(script: str) -> dict:
+    """The runs a script has recorded in results/<script>.json, by key."""
+    path = RESULTS / f"{script}.json"
+    return json.loads(path.read_text())["runs"] if path.exists() else {}
+
+
+def record_run(script: str, key: str, result: dict) -> None:
+    """Keep one run in results/<script>.json (its flags are inside the run), written whole."""
+    runs = {**runs_of(script), key: result}
+    path = RESULTS / f"{script}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"script": f"benchmarks/{script}.py", "runs": runs}, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -44,8 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", help="options to run, ';'-separated labels; results then go to "
-                                       "extract_cost_only.json, leaving the full table's file alone")
+    parser.add_argument("--only", help="options to run, ';'-separated labels; the run is then added to "
+                                       "extract_cost.json's only_runs, leaving the full table alone")
     args = parser.parse_args()
     options = {k: v for k, v in OPTIONS.items() if not args.only or k in args.only.split(";")}
 
@@ -83,8 +83,13 @@ def main() -> None:
                            "gpu": bool(tf.config.list_physical_devices("GPU"))},
                "command": "python benchmarks/extract_cost.py " + " ".join(sys.argv[1:]),
                "date": time.strftime("%Y-%m-%d")}
-    name = "extract_cost_only.json" if args.only else "extract_cost.json"
-    (ROOT / "benchmarks" / "results" / name).write_text(json.dumps(payload, indent=2) + "\n")
+    path = ROOT / "benchmarks" / "results" / "extract_cost.json"
+    if args.only:
+        full = json.loads(path.read_text()) if path.exists() else {}
+        payload = {**full, "only_runs": [*full.get("only_runs", []), payload]}
+    else:
+        payload["only_runs"] = json.loads(path.read_text()).get("only_runs", []) if path.exists() else []
+    path.write_text(json.dumps(payload, indent=2) + "\n")
     print(json.dumps(payload, indent=2))
 
 

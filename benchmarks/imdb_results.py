@@ -20,7 +20,7 @@ import resource
 import sys
 import time
 
-from bench import ENCODERS, ROOT, SHARED, cli, cpu_model  # noqa: E402  (this script's folder is on sys.path)
+from bench import ENCODERS, ROOT, SHARED, cli, cpu_model, record_run, runs_of  # noqa: E402  (this script's folder is on sys.path)
 
 
 def slug(args: list[str]) -> str:
@@ -64,15 +64,14 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
     commands.append(shown)
     reviews = sum(s["total"] for s in extract["splits"].values())
     encode_seconds = sum(s["seconds"] for s in extract["splits"].values())
-    out = ROOT / "benchmarks" / "results" / f"imdb_{tag}{'-train-' + slug(train_args) if train_args else ''}.json"
-    first = ROOT / "benchmarks" / "results" / f"imdb_{tag}.json"  # the run that made the cache
+    key = f"{tag}{'-train-' + slug(train_args) if train_args else ''}"  # the flags are in the run too
     measured = {"extract_reviews": reviews, "extract_wall_seconds": round(extract_wall, 1),
                 "extract_encode_seconds": round(encode_seconds, 1),
                 "extract_reviews_per_s": round(reviews / encode_seconds, 1) if encode_seconds else None,
                 "extract_peak_rss_mb": round(peak_rss_mb), "extract_date": time.strftime("%Y-%m-%d")}
     # The run that made the cache may have had train flags of its own: any result of this cache will do.
-    earlier = [json.loads(p.read_text()) for p in [out, first, *sorted(first.parent.glob(f"imdb_{tag}-train-*.json"))]
-               if p.exists()]
+    runs = runs_of("imdb_results")
+    earlier = [runs[k] for k in [key, tag, *sorted(k for k in runs if k.startswith(f"{tag}-train-"))] if k in runs]
     earlier = [e for e in earlier if e.get("extract_encode_seconds")]
     if all(s["skipped"] for s in extract["splits"].values()) and earlier and not encode_seconds:
         # The cache was complete and kept (same fingerprint): its extraction figures are those
@@ -99,8 +98,7 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
         "commands": commands,
         "date": time.strftime("%Y-%m-%d"),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    record_run("imdb_results", key, result)
     print(json.dumps(result, indent=2))
 
 

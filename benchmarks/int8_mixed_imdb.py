@@ -9,7 +9,7 @@ real `mlbert extract --precision int8` quantises it, in a fresh int8 store of th
 Only the IMDB *train* split is extracted (128-token windows, stride 126, mean+max+[CLS]), and the
 recipe of precision_accuracy.py (ten heads, mean+max+[CLS]) is trained on it: `train` carves the
 same seeded validation rows from it as from the full caches, so its validation accuracy compares
-with the fp32 and all-int8 rows of precision_accuracy_recipe_v1.json. No test review is read.
+with the fp32 and all-int8 rows of results/archive/precision_accuracy_recipe_v1.json. No test review is read.
 Writes benchmarks/results/int8_mixed_imdb.json.
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main() -> None:
                                      "--overwrite", *spec["train"])
     commands.append(shown)
     # The all-int8 recipe's run (precision_accuracy.json holds the shipped recipe's since).
-    before = json.loads((ROOT / "benchmarks" / "results" / "precision_accuracy_recipe_v1.json").read_text())
+    before = json.loads((ROOT / "benchmarks" / "results" / "archive" / "precision_accuracy_recipe_v1.json").read_text())
     before = before["data_sets"]["imdb"]
     result = {
         "candidate": {"float_matmuls": ignored, "val_accuracy": trained["val_accuracy"],

@@ -1,6 +1,6 @@
-"""Print README's tables from benchmarks/results/: the IMDB results (imdb_*.json, from imdb_results.py)
+"""Print README's tables from benchmarks/results/: the IMDB results (imdb_results.json, from imdb_results.py)
 the extraction throughput (extract_throughput.json, from extract_throughput.py), the cost of each
-extraction option (extract_cost.json, from extract_cost.py) and the stage-two ablations (ablation_*.json)."""
+extraction option (extract_cost.json, from extract_cost.py) and the stage-two ablations (ablation.json)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,8 @@ def results() -> None:
            "Train")
     print("| Seed write-up: TF Hub small_bert L-4/H-128/A-2 | 128 tokens, mean of 4 layers, 512-d | 72.62 % "
           "| 0.5332 | n/a | re-run every epoch | ~150 s/epoch |")
-    rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("imdb_*.json"))]
+    path = RESULTS / "imdb_results.json"
+    rows = list(json.loads(path.read_text())["runs"].values()) if path.exists() else []
     # In the order of validation accuracy, the figure every choice was made on.
     for r in sorted(rows, key=lambda r: r["val_accuracy"]):
         args = " ".join(r["extract_args"]) or "--seq-len 128 (the seed's setup)"
@@ -69,11 +70,11 @@ def costs() -> None:
 
 
 def ablations() -> None:
-    for path in sorted(RESULTS.glob("ablation_*.json")):
-        d = json.loads(path.read_text())
+    path = RESULTS / "ablation.json"
+    for name, d in (json.loads(path.read_text())["runs"].items() if path.exists() else []):
         f, inputs, head = d["extract"], d["inputs"], d["head"]
         cut = f"windows, stride {f['stride']}" if f.get("windows") else f["truncation"]
-        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{cut}` ({path.name}). Sweep 1, the inputs, "
+        print(f"\nStage-two ablation on `{f['seq_len']}` tokens, `{cut}` (ablation.json, run {name}). Sweep 1, the inputs, "
               f"with the seed's head; its best on validation scores {100 * inputs['best_test_accuracy']:.2f} % "
               f"on test (loss {inputs['best_test_loss']:.4f}):")
         print()

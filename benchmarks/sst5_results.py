@@ -12,7 +12,7 @@ order very negative .. very positive; with the lexical channel, --ngrams 3), the
    (`--channel bert,lexical,fused`). All three are reported, so all three are scored on test;
    the one kept is the best on validation.
 
-Writes benchmarks/results/sst5_minilm.json: test accuracy and macro F1, the options chosen and
+Writes benchmarks/results/sst5_results.json: test accuracy and macro F1, the options chosen and
 their validation accuracy, every trial, extraction and training times, the commands.
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ def main() -> None:
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
         "commands": commands, "date": time.strftime("%Y-%m-%d"),
     }
-    out = ROOT / "benchmarks" / "results" / "sst5_minilm.json"
+    out = ROOT / "benchmarks" / "results" / "sst5_results.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
