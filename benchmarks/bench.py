@@ -109,6 +109,26 @@ def fidelity(reference: dict, other: dict, poolings, digits: int = 3) -> dict:
     return out
 
 
+def matmul_peak(tf, size: int = 4096, repeats: int = 3) -> float:
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+    tf.matmul(a, b).numpy()  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        tf.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * size ** 3 / best
+
+
+def encoder_flops(lengths, layers: int, hidden: int, intermediate: int) -> float:
+    """Matmul and attention FLOPs of the encoder over sequences of the given real lengths."""
+    import numpy as np
+    n = np.asarray(lengths, np.float64)
+    per_layer = 2 * n * (4 * hidden * hidden + 2 * hidden * intermediate) + 4 * n * n * hidden
+    return float(layers * per_layer.sum())
+
+
 def alternate(featurizers: dict, texts: list[str], rounds: int = 2) -> tuple[dict, dict]:
     """Each featurizer on the same texts, alternating `rounds` times. Returns ({name: seconds per
     round}, {name: features})."""

@@ -19,4 +19,4 @@ else
 fi
 "$VENV/bin/python" -c "import tensorflow as tf; print('GPUs:', tf.config.list_physical_devices('GPU'))"
 # The default 2,000 reviews; on a GPU both configs of both encoders take about a minute.
-"$VENV/bin/python" benchmarks/extract_throughput.py --n "${N:-2000}"
+"$VENV/bin/python" benchmarks/extract/extract_throughput.py --n "${N:-2000}"

@@ -1,6 +1,6 @@
 """Joint against stacked fusion of the BERT head and the lexical model, on validation only.
 
-    python benchmarks/fusion_joint.py CACHE [--epochs 12]
+    python benchmarks/accuracy/fusion_joint.py CACHE [--epochs 12]
 
 `train --channel fused` stacks: it trains the BERT head and the lexical model apart, then mixes
 their log-odds with a weight and a temperature chosen on the validation rows. The alternative is one
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import cpu_model  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
@@ -127,7 +128,7 @@ def main() -> None:
     result["joint"] = {"val_accuracy": kept["val_accuracy"], "val_loss": kept["val_loss"], "best_epoch": best_epoch,
                        "curve": curve, "lexical_lr": args.lexical_lr, "seconds": round(time.perf_counter() - t0, 1)}
     result.update(machine={"cpu": cpu_model(), "cores": os.cpu_count()}, date=time.strftime("%Y-%m-%d"),
-                  command="python benchmarks/fusion_joint.py " + " ".join(sys.argv[1:]))
+                  command="python benchmarks/accuracy/fusion_joint.py " + " ".join(sys.argv[1:]))
     out = ROOT / "benchmarks" / "results" / "fusion_joint.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -1,6 +1,6 @@
 """The lexical model's options, and both channels' learning curves, on validation rows only.
 
-    python benchmarks/lexical_validation.py CACHE
+    python benchmarks/accuracy/lexical_validation.py CACHE
 
 On a two-class cache made with --ngrams (validation: 20 % of train, split seed 0, as `train` holds
 out): (1) the lexical model's L2 weight and minimum document frequency, each setting's validation
@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import cpu_model  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 L2 = (5e-5, 1e-4, 2e-4, 4e-4)
 MIN_DF = (2, 3)
 SHARES = (0.25, 0.5, 0.75, 1.0)
@@ -79,7 +80,7 @@ def main(cache: str) -> None:
               "best": {"l2": best["l2"], "min_df": best["min_df"]}, "learning_curve": curve,
               "head_learning_curve": head_curve,
               "machine": {"cpu": cpu_model(), "cores": os.cpu_count()}, "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/lexical_validation.py " + cache}
+              "command": "python benchmarks/accuracy/lexical_validation.py " + cache}
     out = ROOT / "benchmarks" / "results" / "lexical_validation.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -1,6 +1,6 @@
 """Which matmuls to leave out of int8 for features closer to fp32, and at what speed?
 
-    python benchmarks/int8_mixed.py [--n 200]
+    python benchmarks/precision/int8_mixed.py [--n 200]
 
 The int8 encoder's features differ from fp32's through its int8 matmuls (int8_float_ops.json:
 the float ops' precision does not matter). This quantises the encoder as `extract` does (recipe,
@@ -27,9 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
 from bench import SHARED, alternate, cpu_model, ensure_encoder, fidelity  # noqa: E402  (the script's folder)
 
 POOLINGS = ("mean", "max", "cls")
@@ -95,7 +96,7 @@ def main() -> None:
               "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, windows, stride 126",
               "recipe": ALL_INT8_RECIPE + ", variants as named", "rows": rows,
               "versions": {"openvino": ov.__version__, "nncf": nncf.__version__}, "cpu": cpu_model(),
-              "date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/int8_mixed.py " + " ".join(sys.argv[1:])}
+              "date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/precision/int8_mixed.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "int8_mixed.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -1,6 +1,6 @@
 """SST-5, a second round on the cache sst5_results.py made: more heads, a learned layer mix, fusion.
 
-    python benchmarks/sst5_round2.py [--workers 2]
+    python benchmarks/accuracy/sst5_round2.py [--workers 2]
 
 Round one (sst5_results.py) kept the fused model on validation (46.96 %), 47.38 % on test, short
 of issue 16's 48 %. This round sweeps, on the validation split only: ten heads instead of five, the
@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cli, cpu_model  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cli, cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GRID = ["--pooling", "mean", "--lr", "5e-4", "--dropout", "0.4,0.3,0.2", "--ensemble", "10",
         "--layer-mix", "concat,learned", "--channel", "bert,fused"]
 
@@ -30,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     cache = ROOT / "runs" / "sst5-minilm" / "cache"
     if not (cache / "manifest.json").exists():
-        raise SystemExit(f"{cache}: missing; run benchmarks/sst5_results.py first")
+        raise SystemExit(f"{cache}: missing; run benchmarks/accuracy/sst5_results.py first")
     t0 = time.perf_counter()
     sweep, _, shown = cli("sweep", "--cache", str(cache), "--out", str(ROOT / "runs" / "sst5-round2"), *GRID,
                           "--workers", args.workers, "--evaluate-best")
@@ -44,7 +45,7 @@ def main() -> None:
                    for t in trials],
         "seconds": round(time.perf_counter() - t0, 1), "machine": {"cpu": cpu_model()},
         "commands": [shown], "date": time.strftime("%Y-%m-%d"),
-        "command": "python benchmarks/sst5_round2.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/accuracy/sst5_round2.py " + " ".join(sys.argv[1:]),
     }
     out = ROOT / "benchmarks" / "results" / "sst5_round2.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -1,6 +1,6 @@
 """How many batches should the TensorFlow fp32 encoder run at once?
 
-    python benchmarks/tf_in_flight.py [--n 1000] [--rounds 3] [--configs head,windows] [--in-flight 1,2]
+    python benchmarks/extract/tf_in_flight.py [--n 1000] [--rounds 3] [--configs head,windows] [--in-flight 1,2]
 
 The fp32 featurizer (all-MiniLM-L6-v2 imported) on the first N IMDB test reviews (seeded order),
 Featurizer.features timed (tokenising, encoding, pooling; no model loading), with `in_flight`
@@ -19,10 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import compare, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import compare, cpu_model, ensure_encoder, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -63,7 +64,7 @@ def main() -> None:
               "encoder": "all-MiniLM-L6-v2 (imported), TensorFlow fp32", "rounds": args.rounds,
               "results": results, "versions": {"tensorflow": tf.__version__}, "cpu": cpu_model(),
               "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/tf_in_flight.py " + " ".join(sys.argv[1:])}
+              "command": "python benchmarks/extract/tf_in_flight.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "tf_in_flight.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

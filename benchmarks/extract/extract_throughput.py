@@ -1,6 +1,6 @@
 """Stage-one speed: our `extract` against a seed-style baseline, and against the machine's matmul peak.
 
-    python benchmarks/extract_throughput.py [--n 2000] [--models minilm,random] [--configs 128,512]
+    python benchmarks/extract/extract_throughput.py [--n 2000] [--models minilm,random] [--configs 128,512]
 
 On the same N real reviews (the IMDB test split in the fixed seeded order), for each encoder
 (all-MiniLM-L6-v2 imported, and a random L-4/H-128/A-2) and each config (seq_len 128 head; seq_len
@@ -29,32 +29,13 @@ import time
 from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import ENCODERS, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import ENCODERS, cpu_model, encoder_flops, ensure_encoder, matmul_peak, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 
 CONFIGS = {"128": dict(seq_len=128, truncation="head"), "512": dict(seq_len=512, truncation="head+tail")}
-
-
-def matmul_peak(tf, size: int = 4096, repeats: int = 3) -> float:
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
-    tf.matmul(a, b).numpy()  # warm up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        tf.matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * size ** 3 / best
-
-
-def encoder_flops(lengths, layers: int, hidden: int, intermediate: int) -> float:
-    """Matmul and attention FLOPs of the encoder over sequences of the given real lengths."""
-    import numpy as np
-    n = np.asarray(lengths, np.float64)
-    per_layer = 2 * n * (4 * hidden * hidden + 2 * hidden * intermediate) + 4 * n * n * hidden
-    return float(layers * per_layer.sum())
 
 
 def baseline(tf, hub, folder: Path, texts: list[str], seq_len: int) -> float:
@@ -163,7 +144,7 @@ def main() -> None:
                "matmul_peak_gflops_lowest": round(min(peaks) / 1e9, 1), "repeats": args.repeats, "results": results,
                "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                            "gpu": bool(tf.config.list_physical_devices("GPU"))},
-               "command": "python benchmarks/extract_throughput.py " + " ".join(sys.argv[1:]),
+               "command": "python benchmarks/extract/extract_throughput.py " + " ".join(sys.argv[1:]),
                "date": time.strftime("%Y-%m-%d")}
     out = ROOT / "benchmarks" / "results" / (
         "extract_throughput_gpu.json" if payload["machine"]["gpu"] else "extract_throughput.json")

@@ -1,10 +1,10 @@
 """Do int8 (and bf16) features train as good a head as fp32's? Full IMDB and SST-5.
 
-    python benchmarks/precision_accuracy.py [--precisions int8] [--data imdb,sst5]
+    python benchmarks/precision/precision_accuracy.py [--precisions int8] [--data imdb,sst5]
 
 Through the installed `mlbert` command, as a user would. For each data set, the fp32 cache the
-results scripts made (benchmarks/imdb_results.py with --windows --stride 126 --pooling
-mean,max,cls --ngrams 3; benchmarks/sst5_results.py) and a new cache of the same settings at each
+results scripts made (benchmarks/accuracy/imdb_results.py with --windows --stride 126 --pooling
+mean,max,cls --ngrams 3; benchmarks/accuracy/sst5_results.py) and a new cache of the same settings at each
 precision; then the same recipe on every cache, chosen beforehand on validation with fp32 and not
 tuned again:
 - IMDB (25k / 25k): ten heads on mean+max+[CLS] (the best recipe; docs/results.md);
@@ -25,9 +25,10 @@ import time
 from pathlib import Path
 
 
-from bench import ENCODERS, SHARED, cli, cpu_model, fidelity  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import ENCODERS, SHARED, cli, cpu_model, fidelity  # noqa: E402  (benchmarks/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENCODER = ROOT / "runs" / "encoder-minilm"
 DATA = {
     "imdb": {"data": SHARED / "data/imdb/aclImdb_v1.tar.gz",
@@ -99,7 +100,7 @@ def main() -> None:
         result["data_sets"][name] = row
     result.update(encoder="all-MiniLM-L6-v2 (imported), frozen", machine={"cpu": cpu_model(), "cores": os.cpu_count()},
                   date=time.strftime("%Y-%m-%d"),
-                  command="python benchmarks/precision_accuracy.py " + " ".join(sys.argv[1:]))
+                  command="python benchmarks/precision/precision_accuracy.py " + " ".join(sys.argv[1:]))
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

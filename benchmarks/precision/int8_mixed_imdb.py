@@ -1,6 +1,6 @@
 """The int8 recipe with the first and last FFN down projections in float, on IMDB validation.
 
-    python benchmarks/int8_mixed_imdb.py
+    python benchmarks/precision/int8_mixed_imdb.py
 
 int8_mixed.json found that leaving the first and the last layer's FFN down projection in
 floating point brings the features 29 % closer to fp32 at 0.995x int8's speed. Does it close the
@@ -21,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import SHARED, cli, cpu_model, ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import SHARED, cli, cpu_model, ensure_encoder  # noqa: E402  (benchmarks/ is on sys.path)
 from precision_accuracy import DATA  # noqa: E402
 
 
@@ -60,7 +61,7 @@ def main() -> None:
                                  "int8 (all matmuls)": before["int8"]["val_accuracy"]},
         "data": f"IMDB train split of {SHARED / 'data/imdb/aclImdb_v1.tar.gz'}; validation carved by train",
         "commands": commands, "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"),
-        "versions": {"openvino": ov.__version__}, "command": "python benchmarks/int8_mixed_imdb.py",
+        "versions": {"openvino": ov.__version__}, "command": "python benchmarks/precision/int8_mixed_imdb.py",
     }
     out = ROOT / "benchmarks" / "results" / "int8_mixed_imdb.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -1,6 +1,6 @@
 """Is int8's cost on IMDB a property of its features or of one draw of head seeds?
 
-    python benchmarks/precision_seeds.py [--data imdb,sst5] [--draws 5]
+    python benchmarks/precision/precision_seeds.py [--data imdb,sst5] [--draws 5]
 
 precision_accuracy.py trains the recipe once per cache, with head seeds 0..k-1. The difference it
 reports (int8 - fp32 test accuracy) then mixes the features' effect with the luck of those seeds.
@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 from statistics import mean, stdev
 
-from bench import cpu_model  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
 from precision_accuracy import DATA, train_and_score
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ensemble_size(train_args: list[str]) -> int:
@@ -43,7 +44,7 @@ def main() -> None:
         caches = {"fp32": spec["fp32"], "int8": ROOT / "runs" / f"precision-{name}-int8" / "cache"}
         for cache in caches.values():
             if not (cache / "manifest.json").exists():
-                raise SystemExit(f"{cache}: missing; run benchmarks/precision_accuracy.py first")
+                raise SystemExit(f"{cache}: missing; run benchmarks/precision/precision_accuracy.py first")
         k = ensemble_size(spec["train"])
         draws, commands = [], []
         for draw in range(args.draws):
@@ -67,7 +68,7 @@ def main() -> None:
         }
     result.update(encoder="all-MiniLM-L6-v2 (imported), frozen", machine={"cpu": cpu_model(), "cores": os.cpu_count()},
                   date=time.strftime("%Y-%m-%d"),
-                  command="python benchmarks/precision_seeds.py " + " ".join(sys.argv[1:]))
+                  command="python benchmarks/precision/precision_seeds.py " + " ".join(sys.argv[1:]))
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -1,6 +1,6 @@
 """Which runtime runs the encoder call: TensorFlow fp32 (today) against OpenVINO fp32, bf16 and int8.
 
-    python benchmarks/encoder_runtimes.py [--n 400] [--repeats 3]
+    python benchmarks/precision/encoder_runtimes.py [--n 400] [--repeats 3]
 
 On the same N real reviews (the IMDB test split in the fixed seeded order), all-MiniLM-L6-v2
 imported, 128-token windows with stride 126 (the best IMDB setting): one Featurizer, so
@@ -31,10 +31,11 @@ import time
 from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import SHARED, cpu_model, ensure_encoder, similarity  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import SHARED, cpu_model, ensure_encoder, similarity  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def main() -> None:
@@ -109,7 +110,7 @@ def main() -> None:
         "threads": os.cpu_count(), "candidates": rows,
         "versions": {"tensorflow": tf.__version__, "openvino": openvino.__version__},
         "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"),
-        "command": "python benchmarks/encoder_runtimes.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/precision/encoder_runtimes.py " + " ".join(sys.argv[1:]),
     }
     out = ROOT / "benchmarks" / "results" / "encoder_runtimes.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

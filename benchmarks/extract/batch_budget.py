@@ -1,10 +1,10 @@
 """Does the fp32 encoder run faster at 128 tokens with another batch size?
 
-    python benchmarks/batch_budget.py [--n 600] [--sizes 8,16,32,64] [--repeats 3]
+    python benchmarks/extract/batch_budget.py [--n 600] [--sizes 8,16,32,64] [--repeats 3]
 
 `extract` batches a fixed token budget: --batch-size sequences of 128 tokens (default 32). At
 128-token heads nearly every sequence is full, so the seed-style baseline's padding cannot be
-saved (benchmarks/extract_throughput.py) and the only lever left in our path is how the encoder
+saved (benchmarks/extract/extract_throughput.py) and the only lever left in our path is how the encoder
 is called. This times Featurizer.features (tokenising, encoding, pooling; TensorFlow fp32,
 all-MiniLM-L6-v2 imported) on the first N IMDB test reviews (seeded order) at 128 head, mean
 pooling, for each batch size, the sizes alternating, after an untimed warm-up of each.
@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cpu_model, ensure_encoder, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def main() -> None:
@@ -66,7 +67,7 @@ def main() -> None:
               "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, head, mean pooling, fp32",
               "rows": rows, "versions": {"tensorflow": tf.__version__}, "cpu": cpu_model(),
               "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/batch_budget.py " + " ".join(sys.argv[1:])}
+              "command": "python benchmarks/extract/batch_budget.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "batch_budget.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

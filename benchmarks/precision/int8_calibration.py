@@ -1,7 +1,7 @@
 """How to quantise the encoder to int8: calibration size and NNCF's optional algorithms, chosen by
 the pooled features' fidelity to fp32 and by the seconds quantisation adds to every new cache.
 
-    python benchmarks/int8_calibration.py [--n 200]
+    python benchmarks/precision/int8_calibration.py [--n 200]
 
 all-MiniLM-L6-v2 imported, 128-token windows with stride 126. Calibration texts are the first
 reviews of the IMDB *train* split (seeded order); fidelity is measured on the next N train reviews,
@@ -22,10 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import SHARED, cpu_model, ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import SHARED, cpu_model, ensure_encoder  # noqa: E402  (benchmarks/ is on sys.path)
 
 VARIANTS = [  # (calibration reviews, SmoothQuant, bias correction)
     (256, True, True), (64, True, True), (256, False, True), (64, False, True),
@@ -87,7 +88,7 @@ def main() -> None:
               "settings": "seq_len 128, windows, stride 126, mean pooling", "variants": rows,
               "versions": {"openvino": ov.__version__, "nncf": nncf.__version__},
               "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/int8_calibration.py " + " ".join(sys.argv[1:])}
+              "command": "python benchmarks/precision/int8_calibration.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "int8_calibration.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

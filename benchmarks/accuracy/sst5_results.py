@@ -1,6 +1,6 @@
 """SST-5 (five sentiment classes, sentence level) end to end with all-MiniLM-L6-v2, frozen.
 
-    python benchmarks/sst5_results.py [--workers 2]
+    python benchmarks/accuracy/sst5_results.py [--workers 2]
 
 Through the installed `mlbert` command, as a user would: import the encoder, extract
 ../shared/data/sst5/sst5.jsonl (train 8,544, validation 1,101, test 2,210 sentences; classes in the
@@ -25,9 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ENCODERS, SHARED, cli, cpu_model  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import ENCODERS, SHARED, cli, cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LABELS = "very negative,negative,neutral,positive,very positive"
 # The grid, all chosen on validation: which poolings the head reads, learning rate, dropout, and
 # one head against an ensemble of five.

@@ -1,7 +1,7 @@
 """First real results: the whole pipeline on full IMDB (25,000 train, 25,000 test) in the seed's setup.
 
-    python benchmarks/imdb_results.py minilm   # all-MiniLM-L6-v2, pretrained, 6 x 384 = 2304-d
-    python benchmarks/imdb_results.py random   # random L-4/H-128/A-2, the control, 512-d
+    python benchmarks/accuracy/imdb_results.py minilm   # all-MiniLM-L6-v2, pretrained, 6 x 384 = 2304-d
+    python benchmarks/accuracy/imdb_results.py random   # random L-4/H-128/A-2, the control, 512-d
 
 Each run calls the CLI exactly as a user would (import-encoder, extract, train, evaluate) and writes
 benchmarks/results/imdb_<name>.json with test accuracy and loss, validation accuracy, extraction
@@ -18,9 +18,11 @@ import os
 import platform
 import resource
 import sys
+from pathlib import Path
 import time
 
-from bench import ENCODERS, ROOT, SHARED, cli, cpu_model, record_run, runs_of  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import ENCODERS, ROOT, SHARED, cli, cpu_model, record_run, runs_of  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def slug(args: list[str]) -> str:
@@ -104,7 +106,7 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in ENCODERS:
-        sys.exit(f"usage: python benchmarks/imdb_results.py {{{','.join(ENCODERS)}}} [extract flags] [-- train flags]")
+        sys.exit(f"usage: python benchmarks/accuracy/imdb_results.py {{{','.join(ENCODERS)}}} [extract flags] [-- train flags]")
     args = sys.argv[2:]
     cut = args.index("--") if "--" in args else len(args)
     main(sys.argv[1], args[:cut], args[cut + 1:])

@@ -1,6 +1,6 @@
 """Stage-two ablation on a cache with every layer and several poolings stored.
 
-    python benchmarks/ablation.py runs/minilm-seq-len-512-truncation-headtail-pooling-meanmaxcls/cache
+    python benchmarks/accuracy/ablation.py runs/minilm-seq-len-512-truncation-headtail-pooling-meanmaxcls/cache
 
 Two sweeps, every choice made on the validation split only:
 1. inputs: pooling (mean, max, cls, all three) x layers (all, last) x layer mix (concat, learned)
@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import record_run  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import record_run  # noqa: E402  (benchmarks/ is on sys.path)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRIAL_KEYS = ("pooling", "layers", "layer_mix", "standardize", "lr", "patience", "hidden", "dropout",
               "val_accuracy", "val_loss", "best_epoch")
 

@@ -1,6 +1,6 @@
 """What each extraction option costs: our `extract` on the same N real reviews, all-MiniLM-L6-v2.
 
-    python benchmarks/extract_cost.py [--n 1000] [--repeats 3]
+    python benchmarks/extract/extract_cost.py [--n 1000] [--repeats 3]
 
 Options: 128 head (the seed's cut), 128 windows with stride 126 (side by side, so every token is
 encoded once), 256 head+tail, 512 head, 512 head+tail, 512 windows with stride 510 (side by side)
@@ -20,10 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cpu_model, ensure_encoder, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 from extract_throughput import ours  # noqa: E402
 
 POOLINGS = ("mean", "max", "cls")
@@ -81,7 +82,7 @@ def main() -> None:
                "review_tokens_mean": round(float(lengths.mean()), 1),
                "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                            "gpu": bool(tf.config.list_physical_devices("GPU"))},
-               "command": "python benchmarks/extract_cost.py " + " ".join(sys.argv[1:]),
+               "command": "python benchmarks/extract/extract_cost.py " + " ".join(sys.argv[1:]),
                "date": time.strftime("%Y-%m-%d")}
     path = ROOT / "benchmarks" / "results" / "extract_cost.json"
     if args.only:

@@ -1,9 +1,9 @@
 """Stage-two speed: seconds per epoch of the seed's head, and a 24-trial sweep, on cached features.
 
-    python benchmarks/train_speed.py runs/random/cache      # 25,000 train reviews, 512-d features
+    python benchmarks/train/train_speed.py runs/random/cache      # 25,000 train reviews, 512-d features
 
 Writes benchmarks/results/train_speed.json. The cache is any made by `extract` (the results
-script benchmarks/imdb_results.py leaves runs/random/cache, 512-d, and runs/minilm/cache, 2304-d).
+script benchmarks/accuracy/imdb_results.py leaves runs/random/cache, 512-d, and runs/minilm/cache, 2304-d).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed command
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -22,7 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main(cache: str) -> None:
     import numpy as np
 
-    from imdb_results import cpu_model  # this script's folder is on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+    from bench import cpu_model
     from mlbert.data.split import stratified_split
     from mlbert.extract.cache.read import read_split
     from mlbert.train.config import HeadConfig

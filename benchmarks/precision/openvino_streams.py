@@ -1,6 +1,6 @@
 """How the featurizer drives the OpenVINO encoder: one batch at a time, or a batch per stream?
 
-    python benchmarks/openvino_streams.py [--n 2000] [--rounds 3] [--configs head,windows]
+    python benchmarks/precision/openvino_streams.py [--n 2000] [--rounds 3] [--configs head,windows]
 
 The int8 encoder (extract's recipe, quantised here on the built-in corpus; all-MiniLM-L6-v2
 imported) on the first N IMDB test reviews (seeded order), Featurizer.features timed (tokenising,
@@ -27,10 +27,11 @@ import time
 from pathlib import Path
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import compare, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import compare, cpu_model, ensure_encoder, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -101,7 +102,7 @@ def main() -> None:
               "encoder": "all-MiniLM-L6-v2 (imported), int8 (extract's recipe)", "rounds": args.rounds,
               "results": results, "versions": {"openvino": ov.__version__}, "cpu": cpu_model(),
               "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/openvino_streams.py " + " ".join(sys.argv[1:])}
+              "command": "python benchmarks/precision/openvino_streams.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "openvino_streams.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -1,6 +1,6 @@
 """Does the int8 encoder get closer to fp32 with its floating-point ops in fp32?
 
-    python benchmarks/int8_float_ops.py [--n 200]
+    python benchmarks/precision/int8_float_ops.py [--n 200]
 
 OpenVINO runs the ops NNCF leaves unquantised (LayerNorm, softmax, GELU, ...) in bf16 on a CPU
 that has it, which `extract --precision int8` keeps. This compiles the same quantised encoder (the
@@ -20,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import alternate, cpu_model, fidelity  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import alternate, cpu_model, fidelity  # noqa: E402  (benchmarks/ is on sys.path)
 from int8_mixed import ALL_INT8_RECIPE, POOLINGS, held_out  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def main() -> None:
               "encoder": "all-MiniLM-L6-v2 (imported)", "settings": "seq_len 128, windows, stride 126",
               "recipe": ALL_INT8_RECIPE, "rows": rows, "versions": {"openvino": ov.__version__},
               "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/int8_float_ops.py " + " ".join(sys.argv[1:])}
+              "command": "python benchmarks/precision/int8_float_ops.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "int8_float_ops.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

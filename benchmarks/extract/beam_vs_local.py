@@ -1,6 +1,6 @@
 """Stage one on Beam's DirectRunner against the local path, on the same real reviews.
 
-    python benchmarks/beam_vs_local.py [--n 2000] [--model minilm] [--workers 2]
+    python benchmarks/extract/beam_vs_local.py [--n 2000] [--model minilm] [--workers 2]
 
 Both run through `mlbert.extract` on the first N test reviews of ../shared/data/imdb (seeded order)
 with the imported encoder at seq_len 128; writes benchmarks/results/beam_vs_local.json, including
@@ -16,10 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import SHARED, cpu_model, ensure_encoder  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import SHARED, cpu_model, ensure_encoder  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def main() -> None:
@@ -56,7 +57,7 @@ def main() -> None:
         "beam_workers": args.workers, "runner": "DirectRunner, multi_processing",
         "max_abs_feature_difference": float(np.abs(local[0]["mean"] - beam[0]["mean"]).max()),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
-        "command": "python benchmarks/beam_vs_local.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/extract/beam_vs_local.py " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"),
     }
     (ROOT / "benchmarks" / "results" / "beam_vs_local.json").write_text(json.dumps(result, indent=2) + "\n")

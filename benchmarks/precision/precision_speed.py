@@ -1,6 +1,6 @@
 """`extract --precision fp32|bf16|int8` end to end, side by side on the same real reviews.
 
-    python benchmarks/precision_speed.py [--n 2000] [--repeats 3] [--configs windows,head]
+    python benchmarks/precision/precision_speed.py [--n 2000] [--repeats 3] [--configs windows,head]
 
 On the first N IMDB test reviews (seeded order), all-MiniLM-L6-v2 imported, for each config
 (windows: 128-token windows, stride 126, mean+max+[CLS], the best IMDB setting; head: the first
@@ -31,11 +31,11 @@ import time
 from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import ENCODERS, cpu_model, ensure_encoder, review_file  # noqa: E402  (this script's folder is on sys.path)
-from extract_throughput import encoder_flops  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import ENCODERS, cpu_model, encoder_flops, ensure_encoder, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 
 CONFIGS = {"windows": dict(seq_len=128, windows=True, stride=126, pooling="mean,max,cls"),
            "head": dict(seq_len=128, truncation="head", pooling="mean")}
@@ -48,7 +48,7 @@ def matmul_peak(precision: str, size: int = 2048, repeats: int = 5) -> float:
     if precision == "fp32":
         import tensorflow as tf
 
-        from extract_throughput import matmul_peak as tensorflow_peak
+        from bench import matmul_peak as tensorflow_peak
 
         return tensorflow_peak(tf)
     import numpy as np
@@ -168,7 +168,7 @@ def main() -> None:
                                for p, v in peaks.items()},
         "versions": {"tensorflow": tf.__version__, "openvino": openvino.__version__},
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
-        "command": "python benchmarks/precision_speed.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/precision/precision_speed.py " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"),
     }
     shutil.rmtree(work, ignore_errors=True)

@@ -1,6 +1,6 @@
 """What the int8 encoder is calibrated on: the user's own reviews, or the built-in corpus.
 
-    python benchmarks/int8_calibration_source.py [--n 200]
+    python benchmarks/precision/int8_calibration_source.py [--n 200]
 
 The built-in corpus (extract/encoders/calibration.txt, about 3,900 words written for this project)
 makes the quantised encoder independent of the data, so it can be made once per encoder and kept
@@ -29,10 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import SHARED, cpu_model, ensure_encoder, fidelity  # noqa: E402  (this script's folder is on sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import SHARED, cpu_model, ensure_encoder, fidelity  # noqa: E402  (benchmarks/ is on sys.path)
 from int8_mixed import ALL_INT8_RECIPE  # noqa: E402
 
 POOLINGS = ("mean", "max", "cls")
@@ -102,7 +103,7 @@ def main() -> None:
               "recipe": ALL_INT8_RECIPE, "rows": rows,
               "versions": {"openvino": ov.__version__, "nncf": nncf.__version__},
               "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/int8_calibration_source.py " + " ".join(sys.argv[1:])}
+              "command": "python benchmarks/precision/int8_calibration_source.py " + " ".join(sys.argv[1:])}
     out = ROOT / "benchmarks" / "results" / "int8_calibration_source.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
