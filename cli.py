@@ -28,7 +28,6 @@ if __name__ == "__main__" and not __package__:
     sys.exit(main())
 
 import functools  # noqa: E402  (every import follows the clone bootstrap above)
-import inspect  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
@@ -252,6 +251,31 @@ def on_off(value: str) -> bool:
 on_off.__name__ = "on/off value"
 
 
+def swept_options():
+    """The sweep's options, one per head option it sweeps: each takes the values to try, with the
+    head option's own help (train/config.py declares each once)."""
+    from .train.sweep import SWEPT
+
+    declared = {o.name: o for o in head_options()}
+    lists = {"hidden": int, "dropout": float, "pooling": str}  # each value a list: repeat, or ';'
+
+    def decorate(command):
+        for name in reversed(SWEPT + ("split_seed", "val_fraction")):
+            o, flag = declared[name], "--" + name.replace("_", "-")
+            if name in lists:
+                option = click.option(flag, multiple=True, callback=lists_of(lists[name]),
+                                      help=f"{o.help} Lists to try: repeat the option or use ';'.")
+            elif name == "layers":
+                option = click.option(flag, multiple=True, help=f"{o.help} Repeat the option to try several.")
+            else:
+                kind = on_off if o.kind == "bool" else {"int": int, "float": float}.get(o.kind, str)
+                example = "on,off" if o.kind == "bool" else ",".join(o.choices) if o.choices else "comma-separated"
+                option = click.option(flag, callback=many(kind), help=f"{o.help} Values to try: {example}.")
+            command = option(command)
+        return command
+    return decorate
+
+
 def many(kind):
     """A comma list whose items are the values to sweep: '--lr 1e-3,5e-4'."""
     def parse(ctx, param, value):
@@ -269,25 +293,9 @@ def many(kind):
                   "parallel, results sorted by validation accuracy, best model saved as DIR/best.")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Sweep folder (resumable).")
-@click.option("--lr", callback=many(float), help="e.g. 1e-3,5e-4,1e-4")
-@click.option("--batch-size", callback=many(int), help="e.g. 32,64,128")
-@click.option("--hidden", multiple=True, callback=lists_of(int), help="Layer sizes; repeat or use ';': 256,128,64;512,256")
-@click.option("--dropout", multiple=True, callback=lists_of(float),
-              help="Rates per layer, or one rate for all; repeat or use ';'.")
-@click.option("--epochs", callback=many(int))
-@click.option("--patience", callback=many(int))
-@click.option("--seed", callback=many(int), help="Head seeds to sweep; the first also seeds --trials sampling.")
-@click.option("--split-seed", callback=many(int), help="Validation splits to sweep (default: one, seed 0).")
-@click.option("--val-fraction", callback=many(float))
-@click.option("--layers", multiple=True, help="Layer choices to sweep: all, last, 0,3 (repeat the option).")
-@click.option("--pooling", multiple=True, callback=lists_of(str), help="Pooling choices (repeat): mean, mean,max.")
-@click.option("--layer-mix", callback=many(str), help="Layer mixes to sweep: concat,mean,learned.")
-@click.option("--standardize", callback=many(on_off), help="Feature standardisation to sweep: on,off.")
-@click.option("--ensemble", callback=many(int), help="Heads averaged per trial, e.g. 1,5.")
-@click.option("--channel", callback=many(str), help="Channels to compare: bert,lexical,fused.")
-@click.option("--lexical-l2", callback=many(float), help="The lexical model's L2 weights to try, e.g. 1e-4,3e-4.")
-@click.option("--min-df", callback=many(int), help="The lexical model's minimum document frequencies to try.")
-@click.option("--trials", type=int, default=None, help="Sample N configurations instead of the full grid.")
+@swept_options()
+@click.option("--trials", type=int, default=None,
+              help="Sample N configurations instead of the full grid (seeded by the first --seed).")
 @click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
 @click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
 @click.option("--json", "as_json", is_flag=True)
@@ -312,10 +320,7 @@ def sweep(as_json, command_line, **options):
 @cli.command(help="Test accuracy and loss (and precision, recall, F1, ROC AUC, confusion matrix).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
-@click.option("--split", default=inspect.signature(scoring.evaluate).parameters["split"].default, show_default=True)
-@click.option("--plot", type=click.Path(), default=None,
-              help="Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder (new or empty).")
-@click.option("--overwrite", is_flag=True, help="Replace figures this tool wrote before in --plot.")
+@declared(scoring.EVALUATE)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def evaluate(as_json, command_line, **options):

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..common.errors import BadInput
 from ..common.folders import check_target, write_folder
+from ..common.options import Option, parse
 from ..common.provenance import api_call, record
 from ..extract.cache.manifest import differences, labels_of, read_manifest
 from ..extract.cache.read import read_split
@@ -29,11 +30,20 @@ def _check_same_features(trained: dict, cache, manifest: dict) -> None:
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")
 
 
-def evaluate(cache, model_dir, *, split: str = "test", plot=None, overwrite: bool = False,
-             command: str | None = None) -> dict:
+EVALUATE = (
+    Option("split", "str", "test", "The cached split to score."),
+    Option("plot", "str", None, "Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder "
+           "(new or empty).", default_text="no figures"),
+    Option("overwrite", "bool", False, "Replace figures this tool wrote before in --plot."),
+)
+
+
+def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
     """Accuracy, loss, precision, recall, F1, ROC AUC and the confusion matrix of the model on a
     cached split; with plot, figures in that folder (new, empty, or figures of ours with
-    overwrite). Returns the `evaluate --json` object."""
+    overwrite). Returns the `evaluate --json` object. Options: EVALUATE."""
+    o = parse(EVALUATE, options, "evaluate")
+    split, plot, overwrite = o["split"], o["plot"], o["overwrite"]
     if plot is not None:
         check_target(plot, "--plot", "figures", FIGURES_MARKER, FIGURES_FORMAT, overwrite)
     command = command or api_call("evaluate", {"cache": str(cache), "model_dir": str(model_dir)})
