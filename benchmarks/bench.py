@@ -129,6 +129,13 @@ def encoder_flops(lengths, layers: int, hidden: int, intermediate: int) -> float
     return float(layers * per_layer.sum())
 
 
+def int8_runtime(ir_dir):
+    """The int8 encoder quantised into ir_dir, on OpenVINO."""
+    from mlbert.extract import runtimes
+
+    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)
+
+
 def alternate(featurizers: dict, texts: list[str], rounds: int = 2) -> tuple[dict, dict]:
     """Each featurizer on the same texts, alternating `rounds` times. Returns ({name: seconds per
     round}, {name: features})."""

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import SHARED, cpu_model, ensure_encoder, similarity  # noqa: E402  (benchmarks/ is on sys.path)
+from bench import SHARED, cpu_model, ensure_encoder, int8_runtime, similarity  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def main() -> None:
@@ -119,10 +119,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def int8_runtime(ir_dir):
-    """The int8 encoder quantised into ir_dir, on OpenVINO."""
-    from mlbert.extract import runtimes
-
-    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)

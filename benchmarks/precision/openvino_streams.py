@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import compare, cpu_model, ensure_encoder, review_file  # noqa: E402  (benchmarks/ is on sys.path)
+from bench import compare, cpu_model, ensure_encoder, int8_runtime, review_file  # noqa: E402  (benchmarks/ is on sys.path)
 
 CONFIGS = {"head": dict(seq_len=128, truncation="head", poolings=("mean",)),
            "windows": dict(seq_len=128, windows=True, stride=126, poolings=("mean", "max", "cls"))}
@@ -110,10 +110,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def int8_runtime(ir_dir):
-    """The int8 encoder quantised into ir_dir, on OpenVINO."""
-    from mlbert.extract import runtimes
-
-    return runtimes.load("openvino", "int8", "", ir_dir=ir_dir)
