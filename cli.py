@@ -49,7 +49,8 @@ from . import train as api_train  # noqa: E402
 from .common.errors import BadInput  # noqa: E402
 from .common.quiet_tensorflow import import_tensorflow_quietly  # noqa: E402
 from .data.sources import DEFAULT_SOURCE  # noqa: E402
-from .evaluate import scoring  # noqa: E402
+from .evaluate.options import EVALUATE, EXPORT  # noqa: E402
+from .extract.encoders.options import IMPORT  # noqa: E402
 from .extract.pipeline.options import EXTRACT  # noqa: E402
 from .train.config import options as head_options  # noqa: E402
 
@@ -320,7 +321,7 @@ def sweep(as_json, command_line, **options):
 @cli.command(help="Test accuracy and loss (and precision, recall, F1, ROC AUC, confusion matrix).")
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--model-dir", required=True, type=click.Path())
-@declared(scoring.EVALUATE)
+@declared(EVALUATE)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def evaluate(as_json, command_line, **options):
@@ -406,7 +407,7 @@ def check_cache(cache, command_line, as_json=False):
 @cli.command(help="Export one SavedModel from raw review text to class probabilities and labels (TF Serving ready).")
 @click.option("--model-dir", required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder for the SavedModel (new or empty).")
-@click.option("--overwrite", is_flag=True, help="Replace an export of this tool in --out.")
+@declared(EXPORT)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def export(as_json, command_line, **options):
@@ -420,9 +421,7 @@ def export(as_json, command_line, **options):
                                     "SavedModels: DIR/encoder and DIR/preprocessor.")
 @click.argument("src", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder to write (new or empty).")
-@click.option("--random", is_flag=True, help="Random weights from config.json alone (a control).")
-@click.option("--seed", type=int, help="Seed of --random weights. [default: 0]")
-@click.option("--overwrite", is_flag=True, help="Replace an earlier import of this tool in --out.")
+@declared(IMPORT)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def import_encoder(as_json, command_line, **options):

@@ -8,12 +8,13 @@ import numpy as np
 
 from ..common.errors import BadInput
 from ..common.folders import check_target, write_folder
-from ..common.options import Option, parse
+from ..common.options import parse
 from ..common.provenance import api_call, record
 from ..extract.cache.manifest import differences, labels_of, read_manifest
 from ..extract.cache.read import read_split
 from ..train.metrics import classification_metrics
 from ..train.model_dir import load_predictor, model_labels
+from .options import EVALUATE
 
 FIGURES_FORMAT = "multilayer-bert-sentiment/figures"
 FIGURES_MARKER = "figures.json"
@@ -28,14 +29,6 @@ def _check_same_features(trained: dict, cache, manifest: dict) -> None:
     if differ:
         raise BadInput(f"--cache {cache}: its features were made differently from the model's training cache "
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")
-
-
-EVALUATE = (
-    Option("split", "str", "test", "The cached split to score."),
-    Option("plot", "str", None, "Write learning_curves.png, confusion_matrix.png and roc_curve.png to this folder "
-           "(new or empty).", default_text="no figures"),
-    Option("overwrite", "bool", False, "Replace figures this tool wrote before in --plot."),
-)
 
 
 def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:

@@ -19,12 +19,14 @@ from pathlib import Path
 import tensorflow as tf
 
 from ..common.folders import check_target, write_folder
+from ..common.options import parse
 from ..common.provenance import api_call, record
 from ..extract.features.featurizer import text_features
 from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings
 from ..train.model_dir import load_predictor
 from .classifier import load_models
+from .options import EXPORT
 
 FORMAT = "multilayer-bert-sentiment/export"
 MARKER = "assets.extra/export.json"
@@ -73,8 +75,10 @@ class _Inputs:
         return ngram_ids(self.text, self._model.settings.ngrams)
 
 
-def export(model_dir, out, *, overwrite: bool = False, command: str | None = None) -> dict:
-    """Write one SavedModel (TF Serving ready) from raw text to the positive probability into out."""
+def export(model_dir, out, command: str | None = None, **options) -> dict:
+    """Write one SavedModel (TF Serving ready) from raw text to the positive probability into out.
+    Options: EXPORT."""
+    overwrite = parse(EXPORT, options, "export")["overwrite"]
     command = command or api_call("export", {"model_dir": str(model_dir), "out": str(out)})
     model_dir, out = Path(model_dir), Path(out)
     target = dict(option="--out", kind="an exported model", marker=MARKER, fmt=FORMAT, overwrite=overwrite)

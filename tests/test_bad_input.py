@@ -153,3 +153,17 @@ def test_empty_and_invalid_utf8_reviews_are_counted_not_fatal(runner, cli_main, 
     assert r.exit_code == 0, r.output
     counts = json.loads((tmp_path / "c" / "manifest.json").read_text())["splits"]["test"]["counts"]
     assert counts == {"total": 9, "labels": {"neg": 4, "pos": 5}, "replaced_utf8": 1, "empty": 1}
+
+
+def test_the_console_script_says_one_line_with_no_start_up_chatter(tmp_path):
+    """TensorFlow's C++ start-up lines go to stderr before logging is set up: importing the CLI must
+    not load TensorFlow, so that the command can mute them (common/quiet_tensorflow.py)."""
+    import subprocess
+
+    from helpers import MLBERT
+
+    r = subprocess.run([MLBERT, "export", "--model-dir", str(tmp_path / "none"), "--out", str(tmp_path / "s")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"error: --model-dir {tmp_path / 'none'}: no such folder; train one "
+                                             "with `mlbert train`"]

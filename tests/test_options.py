@@ -59,3 +59,10 @@ def test_the_cli_offers_every_head_option_and_the_channel_names_match_the_regist
         assert "--" + option.name.replace("_", "-") in shown, option.name
     assert "--standardize / --no-standardize" in shown and "[default: 0.2]" in shown
     assert channels.NAMES == CHANNEL_NAMES
+
+
+def test_export_and_import_encoder_check_their_keywords_too(tmp_path):
+    with pytest.raises(mlbert.BadInput, match="export: unknown option 'overwite'; did you mean 'overwrite'"):
+        mlbert.export(tmp_path / "m", tmp_path / "s", overwite=True)
+    with pytest.raises(mlbert.BadInput, match=re.escape("--seed '1': must be an integer, not str")):
+        mlbert.import_encoder(tmp_path / "hf", tmp_path / "enc", seed="1")

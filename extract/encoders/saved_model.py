@@ -11,10 +11,12 @@ import tensorflow as tf
 
 from ...common.errors import BadInput
 from ...common.folders import check_target, write_folder
+from ...common.options import parse
 from ...common.provenance import api_call, record
 from .bert_model import BertConfig, BertEncoder
 from .bert_preprocessor import BertPreprocessor, read_vocab
 from .hf_import import read_checkpoint
+from .options import IMPORT
 
 FORMAT = "multilayer-bert-sentiment/encoder-import"
 MARKER = "provenance.json"
@@ -59,10 +61,12 @@ def write_encoder_pair(config: BertConfig, weights: dict[str, np.ndarray], vocab
         {"format": FORMAT, **provenance, "config": config.to_dict(), "lower_case": lower_case}, indent=2) + "\n")
 
 
-def import_encoder(src, out, *, random: bool = False, seed: int = 0, overwrite: bool = False,
-                   command: str | None = None) -> dict:
+def import_encoder(src, out, command: str | None = None, **options) -> dict:
     """Import a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors) as TF Hub-style
-    SavedModels in OUT. random: BERT's initialisation from config.json alone (a control)."""
+    SavedModels in OUT. Options: IMPORT (random: BERT's initialisation from config.json alone, a
+    control)."""
+    o = parse(IMPORT, options, "import_encoder")
+    random, seed, overwrite = o["random"], o["seed"], o["overwrite"]
     command = command or api_call("import_encoder", {"src": str(src), "out": str(out), "random": random,
                                                      "seed": seed, "overwrite": overwrite})
     out = Path(out)

@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from ...common.errors import BadInput
 from ..encoders import handles
@@ -46,6 +45,8 @@ class OpenVinoRuntime:
         self._lock = threading.Lock()
 
     def pipeline(self, pack, pool):
+        import tensorflow as tf
+
         spec = [tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32)]
         pack_graph = tf.function(pack, input_signature=spec)
 
@@ -163,9 +164,11 @@ def load(handle: str, precision: str, ir_dir=None, flag: str = "--encoder") -> O
     return _compile(ov, model, "int8")
 
 
-def in_place(array: np.ndarray) -> tf.Tensor:
+def in_place(array: np.ndarray):
     """A numpy array as a tensor on the same memory where TensorFlow can use it in place (C-ordered,
     64-byte aligned, as _aligned makes them); tf.constant copies."""
+    import tensorflow as tf
+
     if array.flags.c_contiguous and array.ctypes.data % 64 == 0:
         return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
     return tf.constant(array)
