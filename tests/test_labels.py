@@ -59,6 +59,7 @@ def three(tmp_path_factory, tiny_models, runner, cli_main):
     return {"root": root, "data": data, "cache": root / "cache", "model": root / "model", "train": json.loads(r.stdout)}
 
 
+@pytest.mark.slow
 def test_three_named_classes_with_their_own_validation_split(three):
     manifest = json.loads((three["cache"] / "manifest.json").read_text())
     assert manifest["labels"] == ["negative", "neutral", "positive"]
@@ -71,6 +72,7 @@ def test_three_named_classes_with_their_own_validation_split(three):
     assert config["labels"] == ["negative", "neutral", "positive"]
 
 
+@pytest.mark.slow
 def test_three_classes_evaluate_reports_every_class(three, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "evaluate", "--cache", three["cache"], "--model-dir", three["model"], "--json",
                 "--plot", tmp_path / "fig")
@@ -135,6 +137,7 @@ def test_three_class_ensembles_refit_layer_mix_and_sweeps(three, runner, cli_mai
     assert best["result"]["validation"]["from"] == "split"
 
 
+@pytest.mark.slow
 def test_val_fraction_is_refused_when_the_cache_has_a_validation_split(three, runner, cli_main, tmp_path):
     r = run_cli(runner, cli_main, "train", "--cache", three["cache"], "--model-dir", tmp_path / "m",
                 "--val-fraction", 0.3)

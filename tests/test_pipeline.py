@@ -194,6 +194,7 @@ def test_roc_auc_and_curve_agree_with_brute_force():
 
 
 @pytest.mark.parametrize("mix", ["mean", "learned"])
+@pytest.mark.slow
 def test_layer_mix_trains_and_reports_weights(extracted, runner, cli_main, tmp_path, mix):
     model_dir = tmp_path / "m"
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", model_dir, "--epochs", 3,
@@ -220,6 +221,7 @@ def test_train_on_chosen_layers(extracted, runner, cli_main, tmp_path):
 
 
 @pytest.mark.parametrize("windows", [False, True])
+@pytest.mark.slow
 def test_features_do_not_depend_on_bucketing(tiny_models, tiny_archive, windows):
     import tensorflow_hub as hub
     import tensorflow_text  # noqa: F401
