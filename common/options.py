@@ -53,11 +53,6 @@ def between(value: float, low: float, high: float, name: str) -> float:
     return value
 
 
-def known(options: dict, allowed, where: str) -> None:
-    """Refuse option names a function does not take (check_keywords)."""
-    check_keywords(options, allowed, where)
-
-
 # Declaring an option once: its name (the API's keyword; the CLI's --flag), kind, default and help.
 # The CLI's options, the API's keyword and type checks and the API's docstrings are made from it.
 KINDS = {"int": int, "float": float, "str": str, "bool": bool, "list": str}

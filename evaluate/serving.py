@@ -47,7 +47,7 @@ class ServingModel(tf.Module):
     def __init__(self, preprocessor, encoder, channel, settings: FeatureSettings):
         super().__init__(name="sentiment")
         self.preprocessor, self.encoder, self.settings = preprocessor, encoder, settings
-        self.channel_name, self.labels = channel.name, list(channel.labels)
+        self.labels = list(channel.labels)
         self.parts = channel.trackables()  # held here, so that the SavedModel saves them
         self._channel = channel
 

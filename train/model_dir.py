@@ -20,7 +20,8 @@ from ..common.errors import BadInput
 from ..common.folders import check_target, write_folder
 from ..extract.cache import encoder_ir
 from . import channels
-from .channels.bert import MODEL_FILE, load_head, model_labels
+from .channels.base import model_labels
+from .channels.bert import MODEL_FILE, load_head
 
 FORMAT = "multilayer-bert-sentiment/model-dir"
 CONFIG_FILE = "config.json"
@@ -79,7 +80,7 @@ def read_config(model_dir) -> dict:
 def load_model_dir(model_dir):
     """(Keras head, or None for a lexical model, and config) of a model dir."""
     config = read_config(model_dir)
-    return (load_head(model_dir) if channels.channel_of(config) != "lexical" else None), config
+    return (load_head(model_dir) if channels.check(channels.channel_of(config)).reads_bert else None), config
 
 
 def load_predictor(model_dir):

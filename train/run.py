@@ -14,7 +14,7 @@ import numpy as np
 
 from ..common import storage
 from ..common.errors import BadInput
-from ..common.options import known
+from ..common.options import check_keywords
 from ..common.provenance import api_call, record
 from ..data.split import stratified_split
 from ..extract.cache.manifest import labels_of, read_manifest
@@ -155,11 +155,10 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     figures are those of the selection run. refit='lexical' refits the lexical model alone (its
     learning curve on IMDB still rises at 20,000 rows where the head's is flat).
     """
-    known(head, HeadConfig.fields(), "train")
+    check_keywords(head, HeadConfig.fields(), "train")
     command = command or api_call("train", {"cache": str(cache), "model_dir": str(model_dir), **head})
     cfg = HeadConfig(**head)
     cfg.validate()
-    channels.check(cfg.channel)
     check_model_dir(model_dir, overwrite)
     manifest = read_manifest(cache)
     cfg = check_validation_choice(cfg.with_pooling(manifest["features"]["poolings"]), manifest, cache)

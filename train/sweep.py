@@ -25,7 +25,7 @@ import numpy as np
 from ..common import storage
 from ..common.errors import BadInput
 from ..common.folders import check_target, write_folder
-from ..common.options import at_least, known
+from ..common.options import at_least, check_keywords
 from ..common.progress import duration
 from ..common.provenance import api_call, record
 from ..common.quiet_tensorflow import import_tensorflow_quietly
@@ -118,7 +118,7 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     seed. Each option is a list of values to try (lr=[1e-3, 5e-4], hidden=[(256, 128), (512,)]) or
     one value; options not given keep HeadConfig's default. Returns the summary `sweep --json`
     prints; DIR/best is a normal model dir."""
-    known(grid, SWEPT + ("val_fraction", "split_seed"), "sweep")
+    check_keywords(grid, SWEPT + ("val_fraction", "split_seed"), "sweep")
     command = command or api_call("sweep", {"cache": str(cache), "out": str(out), **grid})
     stream = stream or sys.stderr
     cache, out = str(cache), Path(out)
@@ -136,7 +136,6 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     configs = expand_grid(full, trials, full["seed"][0])
     for i, cfg in enumerate(configs):
         cfg.validate()
-        channels.check(cfg.channel)
         configs[i] = check_validation_choice(cfg.with_pooling(stored), manifest, cache)
     _open_out(out, cache)
     log = out / "trials.jsonl"

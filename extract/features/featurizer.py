@@ -23,6 +23,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from ..runtimes.base import batch_signature
 from .segments import combine_windows, pool_layers, segment_tokens
 from .settings import FeatureSettings
 
@@ -117,8 +118,7 @@ class Featurizer:
         self.bucket = bucket
         pack = functools.partial(pack_segments, preprocessor)
         self._encoded = runtime.pipeline(pack, functools.partial(pool_layers, poolings=settings.poolings))
-        self._pack = tf.function(pack, input_signature=[tf.TensorSpec([None], tf.int32),
-                                                        tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32)])
+        self._pack = tf.function(pack, input_signature=batch_signature())  # for calibration batches
         probe, = self._encoded([(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))])
         self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
 

@@ -30,7 +30,7 @@ def first_batch_errors(encoder: str, preprocessor: str):
                        f"the TF Hub interface, made for --preprocessor {preprocessor}")
 
 
-def checked_featurizer(request, probe: list[str], resume: dict | None, scratch: str) -> Featurizer:
+def checked_featurizer(request, identities: dict, probe: list[str], resume: dict | None, scratch: str) -> Featurizer:
     """The featurizer for the request, its models checked against each other and the settings and a
     first batch (probe) encoded: any of these failing must leave an existing cache as it was.
 
@@ -43,7 +43,7 @@ def checked_featurizer(request, probe: list[str], resume: dict | None, scratch: 
     pre = handles.load(request.preprocessor, "--preprocessor", "preprocessor")
     name, ir_dir = settings.runtime_name, None
     if settings.precision == "int8":
-        ir_dir = int8_encoder_dir(request, pre, resume, scratch)
+        ir_dir = int8_encoder_dir(request, identities, pre, resume, scratch)
     else:
         featurizer, _ = tensorflow_featurizer(request, pre)
         with first_batch_errors(request.encoder, request.preprocessor):
@@ -67,11 +67,12 @@ def tensorflow_featurizer(request, pre) -> tuple[Featurizer, int | None]:
         return Featurizer(pre, runtime, request.settings, batch_size=request.batch_size), max_positions
 
 
-def int8_encoder_dir(request, pre, resume: dict | None, scratch: str) -> str:
-    """A folder holding the int8 encoder (IR_XML, IR_BIN) for this cache: see checked_featurizer."""
+def int8_encoder_dir(request, identities: dict, pre, resume: dict | None, scratch: str) -> str:
+    """A folder holding the int8 encoder (IR_XML, IR_BIN) for this cache: see checked_featurizer.
+    identities: the cache's record of the encoder and the preprocessor (handle and digest)."""
     if resume:  # made, checked and calibrated when the cache was created
         return str(encoder_ir.fetch(request.out, resume, scratch))
-    identities = {role: handles.identity(getattr(request, role)) for role in ("encoder", "preprocessor")}
+    identities = {role: identities[role] for role in ("encoder", "preprocessor")}
     settings = request.settings
     entry = store.key(identities["encoder"], identities["preprocessor"], settings.seq_len)
     kept = store.lookup(entry)

@@ -123,7 +123,7 @@ def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict,
             return _summary(out, resume, plans, device, request.runner)
     probe = next((reviews[s].texts[:8] for s in splits if len(reviews[s])), [])
     with tempfile.TemporaryDirectory(prefix="mlbert-encoder-") as scratch:
-        featurizer = checked_featurizer(request, probe, resume, scratch)
+        featurizer = checked_featurizer(request, fields, probe, resume, scratch)
         # Only now, with the models loaded and a first batch encoded, is the old cache given up.
         writer.clear_for_new_run(folder)
         encoder_files = encoder_ir.store(out, scratch) if request.settings.precision == "int8" and not resume else {}

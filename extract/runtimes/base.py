@@ -6,6 +6,14 @@ from typing import Callable, Iterable, Iterator, Protocol
 # One batch of the featurizer's feed: (token ids int32 [tokens], segment lengths int64 [segments],
 # padded length int32 []), every segment's tokens one after the other.
 Batch = tuple
+
+
+def batch_signature() -> list:
+    """A Batch as a tf.function's input signature: one trace for every batch shape (a retrace of the
+    encoder costs as much as encoding a hundred short reviews)."""
+    import tensorflow as tf
+
+    return [tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32)]
 # pack(values, row_lengths, seq_length) -> the encoder's inputs {input_word_ids, input_mask,
 # input_type_ids}; pool(encoder_outputs, input_mask) -> {pooling: [batch, layers, hidden], "tokens"}.
 # Both are plain TensorFlow code, traced by the runtime into its own graphs.

@@ -16,6 +16,7 @@ import numpy as np
 
 from ...common.errors import BadInput
 from ..encoders import handles
+from .base import batch_signature
 
 IR_XML, IR_BIN = "encoder-int8.xml", "encoder-int8.bin"  # the int8 encoder, in a cache and a model dir
 INSTALL = "pip install 'multilayer-bert-sentiment[fast]'"
@@ -47,8 +48,7 @@ class OpenVinoRuntime:
     def pipeline(self, pack, pool):
         import tensorflow as tf
 
-        spec = [tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32)]
-        pack_graph = tf.function(pack, input_signature=spec)
+        pack_graph = tf.function(pack, input_signature=batch_signature())
 
         # One trace for every batch shape: the layers come stacked, [layers, batch, length, hidden].
         @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32),

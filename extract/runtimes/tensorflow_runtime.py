@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import tensorflow as tf
 
 from ..encoders import handles
+from .base import batch_signature
 
 # Batches encoded at once, each graph in its own thread: one graph at a time leaves the cores idle in
-# its serial stretches (docs/benchmarks.md, "Batches in flight").
+# its serial stretches (docs/benchmarks.md, "Two batches in flight").
 IN_FLIGHT = 2
 
 
@@ -22,9 +23,7 @@ class TensorFlowRuntime:
         self.in_flight = in_flight
 
     def pipeline(self, pack, pool):
-        # One trace for every batch shape: each retrace of the encoder costs a third of a second.
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
-                                      tf.TensorSpec([], tf.int32)])
+        @tf.function(input_signature=batch_signature())
         def encode_pool(values, row_lengths, seq_length):
             packed = pack(values, row_lengths, seq_length)
             return pool(self.model(packed)["encoder_outputs"], packed["input_mask"])

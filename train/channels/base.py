@@ -7,9 +7,16 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from ...extract.cache.manifest import labels_of
+
 # (features, labels): features as read_split gives them, {pooling: [n, layers * hidden]} and
 # "ngrams" (an Ngrams) when the cache has them; labels the class indices.
 Part = tuple
+
+
+def model_labels(config: dict) -> list[str]:
+    """A model dir's class names; model dirs written before labels were recorded hold neg and pos."""
+    return list(config.get("labels") or labels_of(config["cache"]["manifest"]))
 
 
 class ServingInputs(Protocol):

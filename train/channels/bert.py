@@ -10,6 +10,7 @@ from ...common.errors import BadInput
 from ..config import HeadConfig
 from ..inputs import InputSpec, select
 from ..metrics import class_probabilities
+from .base import model_labels
 
 MODEL_FILE = "model.keras"
 
@@ -90,13 +91,6 @@ class BertChannel:
     @classmethod
     def load(cls, folder: Path, config: dict) -> "BertChannel":
         return cls(InputSpec.from_dict(config["input"]), model_labels(config), load_head(folder))
-
-
-def model_labels(config: dict) -> list[str]:
-    """A model dir's class names; model dirs written before labels were recorded hold neg and pos."""
-    from ...extract.cache.manifest import labels_of
-
-    return list(config.get("labels") or labels_of(config["cache"]["manifest"]))
 
 
 def load_head(folder):

@@ -10,7 +10,7 @@ from ..config import HeadConfig
 from ..fusion import to_probabilities
 from ..inputs import InputSpec
 from ..lexical import LexicalConfig, LexicalModel, fit_lexical, scores
-from .bert import model_labels
+from .base import model_labels
 
 LEXICAL_FILE = "lexical.npz"
 
