@@ -95,8 +95,10 @@ def friendly(command):
             one_line = " ".join(part.strip() for part in str(e).splitlines() if part.strip())
             click.echo(f"error: {one_line}", err=True)
             sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("\ninterrupted: finished work is kept; run the same command again to resume", err=True)
+        except KeyboardInterrupt as e:
+            # A command that knows more (what is kept where) says it in the interrupt's message.
+            said = str(e) or "finished work is kept; run the same command again to resume"
+            click.echo(f"\ninterrupted: {said}", err=True)
             sys.exit(130)
     return wrapper
 
@@ -392,8 +394,12 @@ def stdin_reviews() -> list[str]:
 @friendly
 def check_cache(cache, command_line, as_json=False):
     from .extract.cache.read import check_cache as run
+    from .extract.cache.writer import replacement_note
 
     report = run(cache)
+    note = replacement_note(cache)
+    if note:
+        click.echo(f"note: {note}", err=True)
     lines = []
     for row in report:
         state = "ok" if row["problem"] is None else f"BAD: {row['problem']}"

@@ -170,3 +170,31 @@ def listdir(path) -> list[str]:
             return sorted(n.rstrip("/") for n in gfile.listdir(path)) if gfile.isdir(path) else []
         matches = fs.match([join(path, "*")])[0].metadata_list
         return sorted({basename(m.path) for m in matches})
+
+
+def rename(src, dst) -> None:
+    """Move a file, replacing dst."""
+    if not is_url(src):
+        os.replace(src, dst)
+        return
+    fs = _backend(src)
+    with _remote_errors(src):
+        if fs == "gfile":
+            _gfile().rename(src, dst, overwrite=True)
+            return
+        if fs.exists(dst):
+            fs.delete([dst])
+        fs.rename([src], [dst])
+
+
+def remove_empty_folder(path) -> None:
+    """A folder that holds nothing more: gone (on an object store, a prefix with no objects already is)."""
+    if listdir(path):
+        return
+    if not is_url(path):
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
+        return
+    if _backend(path) == "gfile" and _gfile().isdir(path):
+        with _remote_errors(path):
+            _gfile().rmtree(path)

@@ -86,6 +86,7 @@ def test_extract_overwrite_keeps_the_old_cache_when_the_new_run_cannot_work(runn
     assert_clean_error(r, "--preprocessor", "vocabulary has", "embeddings for 20 token ids")
     assert (out / "manifest.json").read_text() == manifest
     assert {p.name: p.read_bytes() for p in out.glob("*.h5")} == shards
+    assert not (tmp_path / "c.replacement").exists(), "the replacement's folder, made by the failed run, is gone"
     assert run_cli(runner, cli_main, "check-cache", out).exit_code == 0
 
 

@@ -91,6 +91,58 @@ def test_sigint_stops_cleanly_and_says_how_to_resume(big_archive, tiny_models, t
     assert not list(out.glob(".*tmp*"))
 
 
+def files(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".lock"}
+
+
+@pytest.mark.slow
+def test_an_interrupted_overwrite_keeps_the_old_cache_and_the_same_command_finishes_the_swap(big_archive, tiny_models,
+                                                                                            tmp_path):
+    out, beside = tmp_path / "c", tmp_path / "c.replacement"
+    subprocess.run(extract_cmd(big_archive, out, tiny_models), check=True, capture_output=True)
+    (out / "notes.txt").write_text("mine")
+    before = files(out)
+    replace = extract_cmd(big_archive, out, tiny_models, "--pooling", "mean,max", "--overwrite")
+    proc = start(replace)
+    wait_for_shards(beside, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert f"{out} is untouched" in stderr and f"remove {beside} to give up" in stderr and "Traceback" not in stderr
+    assert files(out) == before, "the old cache is untouched"
+    check = subprocess.run([MLBERT, "check-cache", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0 and f"being built in {beside}" in check.stderr, check.stderr
+    check = subprocess.run([MLBERT, "check-cache", str(beside)], capture_output=True, text=True)
+    assert f"unfinished replacement for {out}" in check.stderr, check.stderr
+    kept = {p.name: p.stat().st_mtime_ns for p in beside.glob("*.h5")}
+    rerun = subprocess.run(replace, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert not beside.exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["features"]["poolings"] == ["mean", "max"] and "replaces" not in manifest
+    assert [n for n, t in kept.items() if (out / n).stat().st_mtime_ns == t], "finished shards were kept"
+    assert (out / "notes.txt").read_text() == "mine"
+    assert subprocess.run([MLBERT, "check-cache", str(out)], capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_an_overwrite_keeps_the_old_cache(tiny_models, tiny_archive, tmp_path):
+    out = tmp_path / "c"
+    subprocess.run(extract_cmd(tiny_archive, out, tiny_models), check=True, capture_output=True)
+    before = files(out)
+
+    def small_files():  # writes beyond 64 KiB fail with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    proc = subprocess.run(extract_cmd(tiny_archive, out, tiny_models, "--shard-size", "1000", "--pooling",
+                                      "mean,max,cls", "--overwrite"),
+                          capture_output=True, text=True, preexec_fn=small_files)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{out} is untouched" in proc.stderr and "Traceback" not in proc.stderr
+    assert files(out) == before
+    assert subprocess.run([MLBERT, "check-cache", str(out)], capture_output=True).returncode == 0
+
+
 def test_a_live_extract_holds_the_cache(extracted, tiny_models, tiny_archive, runner, cli_main, tmp_path):
     out = tmp_path / "c"
     out.mkdir()

@@ -4,6 +4,10 @@ or refused), the lock, the manifest, each finished shard recorded once, and the 
 A cache folder is resumable: the manifest is written before the first shard and again after each
 one, and lists only shards written whole, so a run stopped anywhere leaves a cache that the same
 command finishes.
+
+A cache of other settings is never written over. With --overwrite, its replacement is built beside
+it, in CACHE.replacement (a cache folder like any other, so it resumes the same way), and swapped in
+only once complete; until then the old cache is untouched and is the one train reads.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import dataclasses
 import fcntl
 import os
 import shutil
+import tempfile
 
 from ...common import storage
 from ...common.errors import BadInput
@@ -20,15 +25,22 @@ from . import encoder_ir
 from . import manifest as cache_manifest
 
 LOCK = ".lock"
+REPLACEMENT = ".replacement"
 
 
 @dataclasses.dataclass
 class OutFolder:
-    """--out as this run found it."""
+    """Where this run writes, as it found it: --out, or the replacement beside it."""
     out: str
     created: bool  # made by this run: removed again if the run writes nothing
     resume: dict | None = None  # the manifest of a cache of the same settings, finished or not
-    replaced: dict | None = None  # the manifest of a cache of other settings, given up with --overwrite
+    replaced: dict | None = None  # an unfinished replacement of other settings, given up with --overwrite
+    target: str | None = None  # --out, when this run builds its replacement: swapped in once complete
+
+
+def replacement_of(out: str) -> str:
+    """Where the replacement of the cache `out` is built: beside it, so that a rename swaps it in."""
+    return str(out).rstrip("/") + REPLACEMENT
 
 
 def entries(out: str) -> list[str]:
@@ -36,27 +48,33 @@ def entries(out: str) -> list[str]:
     return [name for name in storage.listdir(out) if name != LOCK and ".tmp-" not in name]
 
 
-def create(out: str) -> OutFolder:
-    """The folder made if missing; a file where it should be is refused."""
+def create(out: str, what: str = "") -> OutFolder:
+    """The folder made if missing; a file where it should be is refused. what: how messages name it."""
+    what = what or f"--out {out}"
     local = not storage.is_url(out)
     if local and os.path.exists(out) and not os.path.isdir(out):
-        raise BadInput(f"--out {out}: is a file, not a folder; choose a folder for the cache")
+        raise BadInput(f"{what}: is a file, not a folder; choose a folder for the cache")
     created = local and not os.path.exists(out)
     try:
         storage.makedirs(out)
     except OSError as e:
-        raise BadInput(f"--out {out}: cannot create the folder ({e.strerror or e}); choose a folder you can write")
+        raise BadInput(f"{what}: cannot create the folder ({e.strerror or e}); choose a folder you can write")
     return OutFolder(out, created)
 
 
 def inspect(folder: OutFolder, fields: dict, overwrite: bool) -> OutFolder:
     """What --out holds, checked before any expensive work: nothing, a cache of these settings (to
-    resume), or, with --overwrite, a cache of other settings (to replace); anything else is refused."""
+    resume), or, with --overwrite, a cache of other settings (to replace: the run writes the
+    replacement beside it); anything else is refused."""
     out = folder.out
     names = entries(out)  # one listing: on an object store each is a request
     if not names:
         return folder
+    beside = replacement_of(out)
     if cache_manifest.MANIFEST not in names:
+        if overwrite and _manifest_in(beside, fields, complete=True):
+            # A swap into an object store that stopped half-way: the finished replacement is whole.
+            return _replacement(beside, fields, out)
         raise BadInput(f"--out {out}: folder is not empty and holds no feature cache; "
                        "choose a new or empty folder (nothing there was touched)")
     manifest = cache_manifest.read_manifest(out)
@@ -64,9 +82,39 @@ def inspect(folder: OutFolder, fields: dict, overwrite: bool) -> OutFolder:
     if old == fields:
         return dataclasses.replace(folder, resume=manifest)
     if not overwrite:
+        hint = (f"; the replacement begun with these settings is in {beside}: pass --overwrite to finish it"
+                if _manifest_in(beside, fields) else "")
         raise BadInput(f"--out {out}: holds a cache made with other settings "
-                       f"({', '.join(cache_manifest.differences(old, fields))} differ); pass --overwrite to "
+                       f"({', '.join(cache_manifest.differences(old, fields))} differ){hint}; pass --overwrite to "
                        "replace it, or choose another --out")
+    return _replacement(beside, fields, out)
+
+
+def _manifest_in(out: str, fields: dict, complete: bool = False) -> dict | None:
+    """The manifest of a cache of these settings in `out` (every split finished, if complete)."""
+    if cache_manifest.MANIFEST not in entries(out):
+        return None
+    manifest = cache_manifest.read_manifest(out)
+    if manifest.get("fingerprint_fields") != fields:
+        return None
+    if complete and not all(entry.get("complete") for entry in manifest.get("splits", {}).values()):
+        return None
+    return manifest
+
+
+def _replacement(beside: str, fields: dict, target: str) -> OutFolder:
+    """The replacement's folder: new, resumed (same settings) or, when an earlier replacement of
+    other settings was left there, replaced (it is ours, and never was the cache train reads)."""
+    folder = dataclasses.replace(create(beside, f"{beside} (the replacement for {target})"), target=target)
+    names = entries(beside)
+    if not names:
+        return folder
+    if cache_manifest.MANIFEST not in names:
+        raise BadInput(f"{beside}: is not empty and holds no feature cache, but it is where the replacement for "
+                       f"{target} is built; move it away, then run the same command again (nothing was touched)")
+    manifest = cache_manifest.read_manifest(beside)
+    if manifest.get("fingerprint_fields") == fields:
+        return dataclasses.replace(folder, resume=manifest)
     return dataclasses.replace(folder, replaced=manifest)
 
 
@@ -110,17 +158,83 @@ def leave_no_trace(folder: OutFolder) -> None:
 def clear_for_new_run(folder: OutFolder) -> None:
     """Once the new run is known to work: the replaced cache's own files (shards, int8 encoder,
     manifest, nothing else in the folder), and temporary files of a killed run."""
-    out, old = folder.out, folder.replaced
-    if old:
-        for entry in old.get("splits", {}).values():
-            for shard in entry.get("shards", []):
-                storage.delete(storage.join(out, shard["file"]))
-        for name in encoder_ir.recorded(old):
-            storage.delete(storage.join(out, name))
-        storage.delete(storage.join(out, cache_manifest.MANIFEST))
-    for name in storage.listdir(out):
+    for name in own_files(folder.replaced):
+        storage.delete(storage.join(folder.out, name))
+    for name in storage.listdir(folder.out):
         if name.startswith(".") and ".tmp-" in name:
-            storage.delete(storage.join(out, name))
+            storage.delete(storage.join(folder.out, name))
+
+
+def own_files(manifest: dict | None) -> set[str]:
+    """The files a cache's manifest makes its own: shards, int8 encoder, the manifest itself."""
+    if not manifest:
+        return set()
+    shards = {shard["file"] for entry in manifest.get("splits", {}).values() for shard in entry.get("shards", [])}
+    return shards | set(encoder_ir.recorded(manifest)) | {cache_manifest.MANIFEST}
+
+
+def swap_in(folder: OutFolder, manifest: dict) -> None:
+    """The finished replacement takes the old cache's place. The old cache's own files go; anything
+    else the user kept in that folder stays."""
+    target, new = folder.target, folder.out
+    manifest.pop("replaces", None)
+    write(new, manifest)
+    old = cache_manifest.read_manifest(target) if cache_manifest.MANIFEST in entries(target) else None
+    if storage.is_url(target):
+        _swap_objects(new, target, old)
+    else:
+        _swap_folders(new, target, old)
+
+
+def _swap_folders(new: str, target: str, old: dict | None) -> None:
+    """Two renames: the old cache is whole until the first, the new one from the second."""
+    parent, name = os.path.split(os.path.abspath(target))
+    aside = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+    os.rmdir(aside)
+    os.rename(target, aside)
+    try:
+        os.rename(new, target)
+    except OSError:
+        os.rename(aside, target)
+        raise
+    ours = own_files(old) | {LOCK}
+    for entry in os.listdir(aside):
+        if entry in ours or ".tmp-" in entry:
+            storage.delete(os.path.join(aside, entry))
+        elif not os.path.exists(os.path.join(target, entry)):
+            os.rename(os.path.join(aside, entry), os.path.join(target, entry))  # the user's, kept
+    with contextlib.suppress(OSError):
+        os.rmdir(aside)  # left in place if it still holds something of the user's
+
+
+def _swap_objects(new: str, target: str, old: dict | None) -> None:
+    """An object store renames one object at a time: the old manifest goes first, the new one comes
+    last, so a swap that stops half-way leaves the complete replacement, which the same command
+    finishes swapping in (inspect)."""
+    storage.delete(storage.join(target, cache_manifest.MANIFEST))
+    for name in own_files(old):
+        storage.delete(storage.join(target, name))
+    names = [n for n in entries(new) if n != cache_manifest.MANIFEST]
+    for name in names + [cache_manifest.MANIFEST]:
+        storage.rename(storage.join(new, name), storage.join(target, name))
+    storage.remove_empty_folder(new)
+
+
+def replacement_note(cache: str) -> str | None:
+    """For check-cache: whether `cache` is an unfinished replacement, or has one beside it."""
+    manifest = cache_manifest.read_manifest(cache) if cache_manifest.MANIFEST in entries(cache) else {}
+    if manifest.get("replaces"):
+        return (f"{cache} is an unfinished replacement for {manifest['replaces']}, which is untouched and is "
+                f"still the cache train reads; run the same extract command again to finish it (it is swapped "
+                f"in when complete), or remove {cache} to give up")
+    beside = replacement_of(cache)
+    if storage.exists(beside) and cache_manifest.MANIFEST in entries(beside):
+        pending = cache_manifest.read_manifest(beside)
+        done = sum(len(entry.get("shards", [])) for entry in pending.get("splits", {}).values())
+        return (f"a replacement for {cache} is being built in {beside} ({done} shards so far); {cache} is the "
+                f"cache train reads until the extract command that began it finishes (run it again to resume), "
+                f"or remove {beside} to give up")
+    return None
 
 
 def new_manifest(fields: dict, features: dict, data: dict, labels: list[str]) -> dict:

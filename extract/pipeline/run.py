@@ -7,6 +7,7 @@ missing.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
 import time
@@ -99,14 +100,27 @@ def run(request: ExtractRequest) -> dict:
     folder = writer.create(request.out)
     try:
         with writer.lock(request.out):
-            return _run_locked(request, writer.inspect(folder, fields, request.overwrite), fields, reviews)
+            folder = writer.inspect(folder, fields, request.overwrite)
+            with writer.lock(folder.out) if folder.target else contextlib.nullcontext():
+                return _run_locked(request, folder, fields, reviews)
     except BadInput:
         writer.leave_no_trace(folder)
         raise
+    except KeyboardInterrupt:
+        if folder.target:
+            raise KeyboardInterrupt(f"{_kept(folder)}: run the same command again to resume it, or remove "
+                                    f"{folder.out} to give up")
+        raise
     except OSError as e:
-        where = e.filename or request.out
+        where = e.filename or folder.out
+        kept = f"; {_kept(folder)}" if folder.target else " (finished shards are kept)"
         raise BadInput(f"{where}: cannot write ({e.strerror or e}); free disk space or choose another --out, "
-                       "then run the same command again (finished shards are kept)")
+                       f"then run the same command again{kept}")
+
+
+def _kept(folder: writer.OutFolder) -> str:
+    return (f"{folder.target} is untouched and is still the cache train reads; the replacement's finished "
+            f"shards are kept in {folder.out}")
 
 
 def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict, reviews: dict) -> dict:
@@ -114,22 +128,26 @@ def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict,
 
     from .models import checked_featurizer
 
-    out, splits, resume, plans = request.out, list(reviews), folder.resume, None
+    # A replacement is written beside the cache it replaces (folder.out) and swapped in at the end.
+    out, splits, resume, plans = folder.out, list(reviews), folder.resume, None
+    request = dataclasses.replace(request, out=out)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     if resume:
         plans = [plan_split(out, split, reviews[split], resume, request.shard_size) for split in splits]
         if not any(plan.todo for plan in plans):
             # Everything asked for is there and sound: no model to load, nothing to rewrite.
-            return _summary(out, resume, plans, device, request.runner)
+            return _finish(folder, resume, plans, device, request.runner)
     probe = next((reviews[s].texts[:8] for s in splits if len(reviews[s])), [])
     with tempfile.TemporaryDirectory(prefix="mlbert-encoder-") as scratch:
         featurizer = checked_featurizer(request, fields, probe, resume, scratch)
-        # Only now, with the models loaded and a first batch encoded, is the old cache given up.
+        # Only now, with the models loaded and a first batch encoded, is an earlier replacement given up.
         writer.clear_for_new_run(folder)
         encoder_files = encoder_ir.store(out, scratch) if request.settings.precision == "int8" and not resume else {}
     manifest = resume or writer.new_manifest(fields, _features(request, fields, featurizer, encoder_files),
                                              {**fields["data"], "path": location(request.data)},
                                              list(reviews[splits[0]].classes))
+    if folder.target:
+        manifest["replaces"] = folder.target  # check-cache says which folder is which
     writer.stamp(manifest, request.command, device)
     plans = plans or [plan_split(out, split, reviews[split], manifest, request.shard_size) for split in splits]
     writer.write(out, manifest)
@@ -149,7 +167,14 @@ def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict,
     for plan in plans:
         writer.complete(plan.entry, plan.seconds if plan.todo else None)
     writer.write(out, manifest)
-    return _summary(out, manifest, plans, device, request.runner)
+    return _finish(folder, manifest, plans, device, request.runner)
+
+
+def _finish(folder: writer.OutFolder, manifest: dict, plans, device: str, runner: str) -> dict:
+    """A complete replacement swapped in; the summary."""
+    if folder.target:
+        writer.swap_in(folder, manifest)
+    return _summary(folder.target or folder.out, manifest, plans, device, runner)
 
 
 def _features(request: ExtractRequest, fields: dict, featurizer, encoder_files: dict) -> dict:
