@@ -28,6 +28,7 @@ from . import evaluate as _evaluate_package  # noqa: F401  (see the docstring: l
 from . import extract as _extract_package  # noqa: F401
 from . import train as _train_package  # noqa: F401
 from .common.errors import BadInput
+from .common.options import Option, path
 from .common.provenance import api_call
 
 __all__ = ["BadInput", "extract", "train", "evaluate", "load", "sweep", "export", "import_encoder"]
@@ -57,6 +58,7 @@ def train(cache, model_dir, **options) -> dict:
     """
     from .train.run import train as run
 
+    cache, model_dir = path(cache, "cache"), path(model_dir, "model_dir")
     command = options.pop("command", None) or api_call("train", {"cache": cache, "model_dir": model_dir, **options})
     return run(cache, model_dir, command=command, **options)
 
@@ -68,6 +70,7 @@ def evaluate(cache, model_dir, **options) -> dict:
     """
     from .evaluate.scoring import evaluate as run
 
+    cache, model_dir = path(cache, "cache"), path(model_dir, "model_dir")
     command = options.pop("command", None) or api_call("evaluate", {"cache": cache, "model_dir": model_dir,
                                                                      **options})
     return run(cache, model_dir, command=command, **options)
@@ -79,7 +82,10 @@ def load(model_dir, batch_size: int = 64):
     .features(texts) the pooled per-layer features."""
     from .evaluate.classifier import load as run
 
-    return run(model_dir, batch_size=batch_size)
+    batch_size = Option("batch_size", "int", 64, "").check(batch_size)
+    if batch_size < 1:
+        raise BadInput(f"--batch-size {batch_size}: must be at least 1")
+    return run(path(model_dir, "model_dir"), batch_size=batch_size)
 
 
 def sweep(cache, out, **options) -> dict:
@@ -90,10 +96,12 @@ def sweep(cache, out, **options) -> dict:
     trials (sample N combinations), workers, evaluate_best (score only the best on test).
     """
     from .evaluate.scoring import evaluate as run_evaluate
+    from .train.sweep import EVALUATE_BEST
     from .train.sweep import sweep as run
 
+    cache, out = path(cache, "cache"), path(out, "out")
     command = options.pop("command", None) or api_call("sweep", {"cache": cache, "out": out, **options})
-    evaluate_best = options.pop("evaluate_best", False)
+    evaluate_best = EVALUATE_BEST.check(options.pop("evaluate_best", False))
     result = run(cache, out, command=command, **options)
     if evaluate_best:
         result["test"] = run_evaluate(cache, result["best_model_dir"], split="test", command=command)
@@ -104,6 +112,7 @@ def export(model_dir, out, **options) -> dict:
     """One SavedModel from raw text to probabilities, for TF Serving. Options: overwrite."""
     from .evaluate.serving import export as run
 
+    model_dir, out = path(model_dir, "model_dir"), path(out, "out")
     command = options.pop("command", None) or api_call("export", {"model_dir": model_dir, "out": out, **options})
     return run(model_dir, out, command=command, **options)
 
@@ -115,5 +124,6 @@ def import_encoder(src, out, **options) -> dict:
     """
     from .extract.encoders.saved_model import import_encoder as run
 
+    src, out = path(src, "src"), path(out, "out")
     command = options.pop("command", None) or api_call("import_encoder", {"src": src, "out": out, **options})
     return run(src, out, command=command, **options)

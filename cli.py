@@ -53,6 +53,7 @@ from .evaluate.options import EVALUATE, EXPORT  # noqa: E402
 from .extract.encoders.options import IMPORT  # noqa: E402
 from .extract.pipeline.options import EXTRACT  # noqa: E402
 from .train.config import options as head_options  # noqa: E402
+from .train.sweep import EVALUATE_BEST, SWEEP  # noqa: E402
 
 
 def declared(options):
@@ -297,10 +298,7 @@ def many(kind):
 @click.option("--cache", required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Sweep folder (resumable).")
 @swept_options()
-@click.option("--trials", type=int, default=None,
-              help="Sample N configurations instead of the full grid (seeded by the first --seed).")
-@click.option("--workers", type=int, default=None, help="Parallel trials. [default: one per core]")
-@click.option("--evaluate-best", is_flag=True, help="Evaluate only the best model on the test split.")
+@declared(SWEEP + (EVALUATE_BEST,))
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def sweep(as_json, command_line, **options):

@@ -34,6 +34,16 @@ def as_list(value, kind, name: str) -> tuple:
     return parsed
 
 
+def path(value, name: str) -> str:
+    """A path argument of the API (a string or an os.PathLike) as a string."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or not value:
+        raise BadInput(f"{flag(name)} {value!r}: must be a path (a string or pathlib.Path), not "
+                       f"{type(value).__name__ if value != '' else 'empty'}")
+    return value
+
+
 def finite(value: float, name: str) -> float:
     if not math.isfinite(value):
         raise BadInput(f"{flag(name)} {value}: must be a finite number")

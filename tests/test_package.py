@@ -3,6 +3,7 @@ for notebooks, and `python cli.py` from a clone."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -146,3 +147,21 @@ def test_python_cli_py_from_a_clone_and_the_console_script(tmp_path):
         r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         assert "mlbert extract" in r.stdout and "import-encoder" in r.stdout
+
+
+@pytest.mark.parametrize("call, needle", [
+    (lambda m, p: m.train(5, p / "m"), "--cache 5: must be a path"),
+    (lambda m, p: m.evaluate(p, 5), "--model-dir 5: must be a path"),
+    (lambda m, p: m.load(p, batch_size="8"), "--batch-size '8': must be an integer"),
+    (lambda m, p: m.load(None), "--model-dir None: must be a path"),
+    (lambda m, p: m.sweep(p, ["s"]), "--out ['s']: must be a path"),
+    (lambda m, p: m.export(p, 3.0), "--out 3.0: must be a path"),
+    (lambda m, p: m.import_encoder("", p / "e"), "--src '': must be a path"),
+    (lambda m, p: m.extract("x.csv", "c", seq_len="32"), "--seq-len '32': must be an integer, not str"),
+    (lambda m, p: m.train(p, p / "m", epochs=1.5), "--epochs 1.5: must be an integer, not float"),
+])
+def test_api_arguments_of_the_wrong_type_are_one_bad_input_naming_the_option(tmp_path, call, needle):
+    import mlbert
+
+    with pytest.raises(mlbert.BadInput, match=re.escape(needle)):
+        call(mlbert, tmp_path)

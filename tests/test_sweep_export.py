@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
 import h5py
 import numpy as np
 import pytest
 
-from helpers import assert_clean_error, run_cli
+from helpers import MLBERT, ROOT, assert_clean_error, run_cli
 
 
 @pytest.mark.slow
@@ -139,3 +145,77 @@ def test_export_matches_for_windows_and_head_tail(tiny_models, tiny_archive, run
     assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
     ids, expected = _two_stage_probs(cache, model, "test", 16)
     np.testing.assert_allclose(_serve(tmp_path / "s", _texts(tiny_archive, ids)), expected, atol=1e-5)
+
+
+# Sweeps never hang: workers start from the package, not the caller's main module; a dead worker is
+# reported; a grid too large is refused before anything is built.
+@pytest.mark.slow
+def test_the_readme_sweep_runs_from_a_script_without_a_main_guard(extracted, tmp_path):
+    script = tmp_path / "sweep_it.py"
+    script.write_text("import mlbert\n"
+                      f"r = mlbert.sweep({str(extracted)!r}, 'sweep', lr=[1e-3, 5e-4], epochs=1, hidden='8', "
+                      "dropout='0.1')\nprint(r['trials'])\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "2" and "RuntimeError" not in r.stderr
+
+
+@pytest.mark.slow
+def test_python_cli_py_sweep_runs_from_a_clone(extracted, tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "sweep", "--cache", str(extracted), "--out", "s",
+                        "--lr", "1e-3,5e-4", "--epochs", "1", "--hidden", "8", "--dropout", "0.1", "--json"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout)["trials"] == 2
+
+
+@pytest.mark.slow
+def test_a_sweep_worker_killed_mid_trial_is_reported_not_waited_for(extracted, tmp_path):
+    cmd = [MLBERT, "sweep", "--cache", str(extracted), "--out", str(tmp_path / "s"), "--lr", "1e-3,2e-3,3e-3,4e-3",
+           "--epochs", "30", "--patience", "30", "--batch-size", "4", "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    children = []
+    while time.time() < deadline and len(children) < 2:
+        assert proc.poll() is None, proc.communicate()
+        ps = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+        children = [int(p) for p in ps.split()]
+        time.sleep(0.2)
+    time.sleep(8)  # past start-up, into a trial
+    os.kill(children[0], signal.SIGKILL)  # as the out-of-memory killer would
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2, stderr
+    assert f"worker process (pid {children[0]}) was killed by signal 9" in stderr.splitlines()[-1]
+    assert "Traceback" not in stderr
+
+
+def test_a_huge_grid_is_refused_at_once_and_trials_sample_it_without_building_it(extracted, tmp_path):
+    import mlbert
+    from mlbert.train.sweep import expand_grid, grid_with_defaults
+
+    huge = {"lr": [float(i) for i in range(1, 1001)], "batch_size": list(range(1, 1001))}
+    start = time.time()
+    with pytest.raises(mlbert.BadInput, match=r"1,000,000 combinations \(1000 --lr x 1000 --batch-size\).*--trials"):
+        mlbert.sweep(extracted, tmp_path / "s", epochs=1, **huge)
+    assert not (tmp_path / "s").exists()
+    configs = expand_grid(grid_with_defaults(huge), 3, seed=0)
+    assert len(set(configs)) == 3 and all(c.lr in huge["lr"] for c in configs)
+    assert expand_grid(grid_with_defaults(huge), 3, seed=0) == configs, "seeded"
+    assert time.time() - start < 30
+    with pytest.raises(mlbert.BadInput, match="--trials 20000: one sweep runs at most 10,000"):
+        expand_grid(grid_with_defaults(huge), 20000, seed=0)
+
+
+@pytest.mark.parametrize("options, needle", [
+    ({"trials": "2"}, "--trials '2': must be an integer"),
+    ({"workers": 1.5}, "--workers 1.5: must be an integer"),
+    ({"evaluate_best": "yes"}, "--evaluate-best 'yes': must be True or False"),
+    ({"hidden": [[8, "a"]]}, "--hidden"),
+    ({"epochs": [1.5]}, "--epochs 1.5: must be an integer"),
+])
+def test_sweep_option_types_are_checked_before_anything_is_written(extracted, tmp_path, options, needle):
+    import mlbert
+
+    with pytest.raises(mlbert.BadInput, match=re.escape(needle)):
+        mlbert.sweep(extracted, tmp_path / "s", **options)
+    assert not (tmp_path / "s").exists()

@@ -12,10 +12,9 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import multiprocessing
+import math
 import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -23,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..common import storage
+from ..common import workers as worker_processes
 from ..common.errors import BadInput
 from ..common.folders import check_target, write_folder
-from ..common.options import at_least, check_keywords
+from ..common.options import Option, at_least, check_keywords, flag, parse
 from ..common.progress import duration
 from ..common.provenance import api_call, record
 from ..common.quiet_tensorflow import import_tensorflow_quietly
@@ -37,9 +37,18 @@ from .run import check_validation_choice, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
          "standardize", "ensemble", "channel", "lexical_l2", "min_df")
+# A sweep of more heads than this is a typo more often than a plan; larger grids are sampled (--trials).
+MAX_TRIALS = 10_000
+LISTED = 100_000  # grids up to this many combinations are listed whole, larger ones drawn by index
 FORMAT = "multilayer-bert-sentiment/sweep"
+# The sweep's own options (the swept ones are the head's, train/config.py); the CLI's are made from these.
+SWEEP = (
+    Option("trials", "int", None, "Sample N configurations instead of the full grid (seeded by the first --seed).",
+           default_text="the full grid"),
+    Option("workers", "int", None, "Parallel trials.", default_text="one per core"),
+)
+EVALUATE_BEST = Option("evaluate_best", "bool", False, "Evaluate only the best model on the test split.")
 MARKER = "sweep.json"
-_worker_state: dict = {}
 
 
 def trial_key(cfg: HeadConfig, cache_fingerprint: str) -> str:
@@ -50,42 +59,72 @@ def trial_key(cfg: HeadConfig, cache_fingerprint: str) -> str:
 
 
 def expand_grid(grid: dict[str, list], trials: int | None, seed: int) -> list[HeadConfig]:
-    """Every combination (hidden and dropout paired only where their lengths agree), or a seeded sample."""
+    """Every combination (hidden and dropout paired only where their lengths agree), or a seeded
+    sample of `trials`; a grid too large to list is sampled without being built."""
     names = list(grid)
-    configs = []
-    for values in itertools.product(*(grid[n] for n in names)):
-        fields = dict(zip(names, values))
-        hidden, dropout = tuple(fields["hidden"]), tuple(fields["dropout"])
-        if len(hidden) != len(dropout):
-            if len(dropout) != 1:
-                continue
-            fields["dropout"] = dropout * len(hidden)  # one rate for every layer
-        configs.append(HeadConfig(**fields))
-    unique = list(dict.fromkeys(configs))
-    if not unique:
+    sizes = [len(grid[n]) for n in names]
+    size = math.prod(sizes)
+    if trials is not None and trials > MAX_TRIALS:
+        raise BadInput(f"--trials {trials}: one sweep runs at most {MAX_TRIALS:,} trials; sample fewer")
+    if trials is None and size > MAX_TRIALS:
+        given = " x ".join(f"{k} {flag(n)}" for n, k in zip(names, sizes) if k > 1)
+        raise BadInput(f"sweep: the grid has {size:,} combinations ({given}), more than the {MAX_TRIALS:,} trials "
+                       "one sweep runs; pass --trials N to sample N of them, or give fewer values")
+    if size <= LISTED:
+        configs = list(dict.fromkeys(c for c in (_config(grid, values) for values in
+                                                 itertools.product(*(grid[n] for n in names))) if c))
+        if trials is not None and trials < len(configs):
+            rng = np.random.default_rng(seed)
+            configs = [configs[i] for i in sorted(rng.choice(len(configs), trials, replace=False))]
+    else:  # draw combinations by index: the grid itself is never built
+        rng, drawn, found = np.random.default_rng(seed), set(), {}
+        while len(found) < trials and len(drawn) < min(size, 50 * trials + 1000):
+            index = int(rng.integers(size))
+            if index not in drawn:
+                drawn.add(index)
+                cfg = _config(grid, _combination(grid, names, sizes, index))
+                if cfg:
+                    found.setdefault(cfg, None)
+        configs = list(found)
+    if not configs:
         raise BadInput("--hidden/--dropout: no pair has matching lengths; give one rate per layer, or a single rate")
-    if trials is not None and trials < len(unique):
-        rng = np.random.default_rng(seed)
-        unique = [unique[i] for i in sorted(rng.choice(len(unique), trials, replace=False))]
-    return unique
+    return configs
 
 
-def _init_worker(cache: str, poolings: list[str], lexical: bool, threads: int) -> None:
-    # Ctrl-C reaches every process of the terminal's group: the main process alone stops the sweep.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _combination(grid: dict, names: list[str], sizes: list[int], index: int) -> tuple:
+    """The index-th combination in itertools.product's order (the last option varies fastest)."""
+    values = []
+    for name, k in zip(reversed(names), reversed(sizes)):
+        index, i = divmod(index, k)
+        values.append(grid[name][i])
+    return tuple(reversed(values))
+
+
+def _config(grid: dict, values: tuple) -> HeadConfig | None:
+    """One combination as a config; None when its hidden and dropout lengths cannot pair."""
+    cfg = HeadConfig(**dict(zip(grid, values)))  # parses each value: a bad one is refused by name
+    if len(cfg.hidden) != len(cfg.dropout):
+        if len(cfg.dropout) != 1:
+            return None
+        cfg = dataclasses.replace(cfg, dropout=cfg.dropout * len(cfg.hidden))  # one rate for every layer
+    return cfg
+
+
+def worker_setup(init: dict):
+    """In a worker process: TensorFlow's threads, then the cache read once for all its trials."""
     import_tensorflow_quietly()
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_intra_op_parallelism_threads(init["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    _worker_state["data"] = read_training_splits(cache, poolings, lexical)
+    return read_training_splits(init["cache"], init["poolings"], init["lexical"])
 
 
-def _run_trial(job) -> dict:
-    cfg, out_dir, command = job
-    data = _worker_state["data"]
+def worker_trial(data, job: dict) -> dict:
+    """In a worker process: one trial, trained into its own model dir; its row of trials.jsonl."""
+    cfg = HeadConfig(**job["config"])
     key = trial_key(cfg, data.manifest["fingerprint"])
-    result = train_model(data, cfg, Path(out_dir) / "trials" / key, overwrite=True, command=command)
+    result = train_model(data, cfg, Path(job["out"]) / "trials" / key, overwrite=True, command=job["command"])
     return {"key": key, **cfg.to_dict(), **{k: result[k] for k in ("best_epoch", "epochs_run", "val_accuracy",
                                                                     "val_loss", "seconds", "fusion")}}
 
@@ -122,6 +161,8 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     command = command or api_call("sweep", {"cache": str(cache), "out": str(out), **grid})
     stream = stream or sys.stderr
     cache, out = str(cache), Path(out)
+    own = parse(SWEEP, {"trials": trials, "workers": workers}, "sweep")
+    trials, workers = own["trials"], own["workers"]
     if trials is not None:
         at_least(trials, 1, "trials")
     if workers is not None:
@@ -178,17 +219,19 @@ class _Run:
 
 
 def _run_all(run: _Run, todo, results: dict, workers: int, counts: tuple[int, int]) -> None:
-    """Run the trials in worker processes; each finished one is logged at once. On Ctrl-C the
-    workers are stopped (queued trials never start) and the finished trials stay logged.
+    """Run the trials in worker processes (common/workers.py); each finished one is logged at once.
+    On Ctrl-C, or a worker that dies, the workers are stopped and the finished trials stay logged.
     counts: (trials kept from before, trials in all), for the progress lines."""
     out, log, stream, command = run.out, run.log, run.stream, run.command
     (kept, total), cache, poolings, lexical = counts, run.cache, run.poolings, run.lexical
-    ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
     threads = max(1, (os.cpu_count() or 1) // workers)
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(cache, poolings, lexical, threads))
+    init = {"cache": cache, "poolings": poolings, "lexical": lexical, "threads": threads}
+    jobs = [{"config": c.to_dict(), "out": str(out), "command": command} for c in todo]
+    here = f"{__name__}:"
+    finishing = worker_processes.run(here + "worker_setup", here + "worker_trial", init, jobs, workers)
     start, finished = time.perf_counter(), 0
     try:
-        for row in pool.imap_unordered(_run_trial, [(c, str(out), command) for c in todo]):
+        for _, row in finishing:
             results[row["key"]] = row
             with open(log, "a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -197,14 +240,12 @@ def _run_all(run: _Run, todo, results: dict, workers: int, counts: tuple[int, in
             print(f"trial {kept + finished}/{total}: val_accuracy {row['val_accuracy']:.4f} "
                   f"(epoch {_fmt(row['best_epoch'])} of {_fmt(row['epochs_run'])}, {row['seconds']:.1f} s) "
                   f"{_describe(row)}; {len(todo) - finished} left, {duration(left)} left", file=stream, flush=True)
-        pool.close()
     except BaseException:
-        pool.terminate()
         print(f"sweep: stopped; {kept + finished} of {total} trials finished and kept in {log}", file=stream,
               flush=True)
         raise
     finally:
-        pool.join()
+        finishing.close()  # the workers stopped, queued trials never started
 
 
 def _describe(row: dict) -> str:
