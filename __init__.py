@@ -38,14 +38,18 @@ def extract(data, out, **options) -> dict:
     """Stage one: run the frozen encoder once over `data` and write pooled per-layer features to the
     cache folder (or URL) `out`. Returns the summary `mlbert extract --json` prints.
 
-    data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/, or a .csv / .jsonl file.
+    data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/, a table file (.csv, .tsv,
+    .jsonl, .json; also gzipped), or rows from memory: a list of dicts, a dict of columns or a
+    pandas DataFrame, e.g. [{"text": "A fine film.", "label": "pos"}, ...].
     Options: those of `mlbert extract --help`, with underscores, each declared once in
     mlbert/extract/pipeline/options.py (help(mlbert.extract.pipeline.run.extract) lists them with
     their defaults); an unknown or mistyped one raises BadInput naming the nearest.
     """
+    from .data.sources import as_source
     from .extract.pipeline.run import extract as run
 
-    command = options.pop("command", None) or api_call("extract", {"data": data, "out": out, **options})
+    data = as_source(data)
+    command = options.pop("command", None) or api_call("extract", {"data": str(data), "out": out, **options})
     return run(data, out, command=command, **options)
 
 

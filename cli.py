@@ -31,6 +31,7 @@ import functools  # noqa: E402  (every import follows the clone bootstrap above)
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 
@@ -361,12 +362,37 @@ def evaluation_text(r: dict, plot) -> str:
 def predict(model_dir, texts, command_line, as_json=False):
     if not texts:
         texts = stdin_reviews()
-    rows = api_load(model_dir).predict(list(texts))
+    if not texts:
+        raise BadInput("predict: no reviews to score; give them as arguments, or one per line on stdin")
+    classifier = api_load(model_dir)
+    rows = []
+    if len(texts) <= PREDICT_CHUNK:
+        rows = classifier.predict(list(texts))
+    else:  # in chunks, so that a long input shows its progress on stderr
+        from .common.progress import Progress
+
+        progress = Progress("predict", len(texts))
+        for start in range(0, len(texts), PREDICT_CHUNK):
+            rows += classifier.predict(list(texts[start:start + PREDICT_CHUNK]))
+            progress.update(len(rows))
+        progress.finish()
     table = ["| Review | Prediction | Confidence |", "|--------|------------|------------|"]
     for r in rows:
-        text = r["text"] if len(r["text"]) <= 80 else r["text"][:77] + "..."
-        table.append(f"| \"{text}\" | {r['label']} | {100 * r['confidence']:.2f}% |")
+        text = cell(r["text"])
+        text = text if len(text) <= 80 else text[:77] + "..."
+        table.append(f"| \"{text}\" | {cell(r['label'])} | {100 * r['confidence']:.2f}% |")
     emit(rows, as_json, "\n".join(table))
+
+
+PREDICT_CHUNK = 1024  # reviews per call when the input is long: progress between calls
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def cell(text: str) -> str:
+    """Text for one cell of the Markdown table: a bar or a line break would end the cell or the row."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|")
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return CONTROL.sub(lambda m: named.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
 
 
 def stdin_reviews() -> list[str]:
@@ -374,6 +400,8 @@ def stdin_reviews() -> list[str]:
     blank lines are not reviews: they are skipped, and counted on stderr."""
     from .data.sources.reviews import decode
 
+    if sys.stdin.isatty():
+        click.echo("predict: reading reviews from the terminal, one per line; end with Ctrl-D", err=True)
     raw = sys.stdin.buffer.read().split(b"\n")
     if raw and raw[-1] == b"":
         raw.pop()  # the newline that ends the last line starts no review

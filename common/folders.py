@@ -9,6 +9,7 @@ new one is in place, and put back if the swap fails.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,10 +37,12 @@ def check_target(folder, option: str, kind: str, marker: str, fmt: str, overwrit
     if not folder.exists():
         if folder.is_symlink():
             raise BadInput(f"{option} {folder}: is a broken symbolic link; choose a new folder")
+        _check_writable(folder, option)
         return folder
     if not folder.is_dir():
         raise BadInput(f"{option} {folder}: is a file, not a folder; choose a new folder (nothing was changed)")
     if not any(folder.iterdir()):
+        _check_writable(folder, option)
         return folder
     if read_marker(folder, marker, fmt) is None:
         raise BadInput(f"{option} {folder}: is not empty and is not {kind} of this tool; choose a new or "
@@ -47,7 +50,21 @@ def check_target(folder, option: str, kind: str, marker: str, fmt: str, overwrit
     if not overwrite:
         raise BadInput(f"{option} {folder}: already holds {kind}; pass --overwrite to replace it, or choose "
                        "another folder")
+    _check_writable(folder, option)
     return folder
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    """The folder's new version is built beside it: try that now, before the expensive work."""
+    place = folder.absolute().parent
+    while not place.exists():
+        place = place.parent
+    try:
+        probe = tempfile.mkdtemp(prefix=".probe-", dir=place)
+        os.rmdir(probe)
+    except OSError as e:
+        raise BadInput(f"{option} {folder}: cannot write in {place} ({e.strerror or e}); choose a folder you can "
+                       "write")
 
 
 def write_folder(folder, build: Callable[[Path], None], option: str, kind: str, marker: str, fmt: str,

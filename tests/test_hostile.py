@@ -3,6 +3,7 @@ is one `error:` line with exit code 2, and no result is silently wrong. One test
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -458,3 +459,53 @@ def test_same_seeds_same_data_same_flags_give_the_same_model(runner, cli_main, t
     with h5py.File(next(extracted.glob("test-*.h5"))) as f:
         x = f["features"][...]
     np.testing.assert_array_equal(a.predict(x, verbose=0), b.predict(x, verbose=0))
+
+
+# predict: a table that holds whatever a review holds; no input is said; a long input shows progress
+def test_predict_table_escapes_bars_and_line_breaks(runner, cli_main, trained):
+    r = runner.invoke(cli_main, ["predict", "--model-dir", str(trained), "a | b", "line one\nline two\tend"])
+    assert r.exit_code == 0, r.output
+    rows = r.stdout.strip().splitlines()
+    assert len(rows) == 4 and all(len(re.split(r"(?<!\\)\|", row)) == 5 for row in rows)  # 3 cells a row
+    assert '"a \\| b"' in rows[2] and '"line one\\nline two\\tend"' in rows[3]
+
+
+def test_predict_with_nothing_on_stdin_says_so(runner, cli_main, trained):
+    r = run_cli(runner, cli_main, "predict", "--model-dir", trained, input=b"")
+    assert_clean_error(r, "no reviews to score")
+
+
+@pytest.mark.slow
+def test_predict_shows_progress_on_a_long_input(runner, cli_main, trained):
+    lines = "".join(f"review {i} was {'great' if i % 2 else 'awful'}\n" for i in range(1100)).encode()
+    r = runner.invoke(cli_main, ["predict", "--model-dir", str(trained), "--json"], input=lines)
+    assert r.exit_code == 0, r.output
+    assert len(strict_json(r.stdout)) == 1100
+    assert "predict: 1100/1100 reviews in" in r.stderr
+
+
+# train checks where it writes before training; evaluate's split names
+def test_train_into_an_unwritable_place_fails_before_training(runner, cli_main, extracted):
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", "/proc/mlbert-model", "--epochs", 1)
+    assert_clean_error(r, "--model-dir /proc/mlbert-model: cannot write in /proc")
+    assert "epoch" not in r.stderr.lower().split("error:")[0]
+
+
+def test_evaluate_on_a_split_name_that_does_not_exist_names_the_splits(runner, cli_main, extracted, trained):
+    r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", trained, "--split", "train2")
+    assert_clean_error(r, "no 'train2' split", "splits are named train, validation, test")
+    assert "--splits train2" not in r.stderr
+
+
+# a cache made when labels were read otherwise is not resumed as if its classes were the same
+def test_a_cache_whose_classes_differ_from_the_data_now_is_not_resumed(runner, cli_main, tmp_path, tiny_models):
+    data = tmp_path / "r.csv"
+    data.write_text("text,label\n" + "".join(f"film {i},{['good', 'bad'][i % 2]}\n" for i in range(20)))
+    out = tmp_path / "c"
+    args = ["extract", "--data", data, "--out", out, "--seq-len", 32, *_models(tiny_models["encoder"].parent)]
+    assert run_cli(runner, cli_main, *args).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["labels"] = ["Bad", "bad", "good"]  # as a version that did not fold case could have written
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    r = run_cli(runner, cli_main, *args)
+    assert_clean_error(r, "its classes Bad, bad, good; the data's now bad, good", "--overwrite")

@@ -6,6 +6,7 @@ import io
 import json
 
 import h5py
+import numpy as np
 import pytest
 
 from helpers import assert_clean_error
@@ -151,3 +152,104 @@ def test_property_csv_rows_and_raw_bytes(extract, tmp_path, rows, raw):
     result, out = extract(path)
     # Trailing junk bytes may form extra rows, so with them only the row count is left open.
     _check_outcome(result, out, None if raw else len(rows))
+
+
+def _features_by_id(out, split):
+    found = {}
+    for shard in sorted(out.glob(f"{split}-*.h5")):
+        with h5py.File(shard) as f:
+            found.update(zip((i.decode() for i in f["ids"][...]), f["features"][...]))
+    return found
+
+
+# Formats: one set of rows, however it is written, reads the same
+ROWS = [{"text": f"review number {i} was {'good' if i % 2 else 'bad'}", "label": "pos" if i % 2 else "neg"}
+        for i in range(40)]
+
+
+def _same_reviews(a, b):
+    """The same reviews in each split (their order follows the row ids, which name lines or items)."""
+    assert a.keys() == b.keys()
+    for split in a:
+        assert sorted(zip(a[split].texts, a[split].labels)) == sorted(zip(b[split].texts, b[split].labels))
+
+
+def test_tsv_json_arrays_gzip_and_any_case_suffix_read_the_same_rows(tmp_path):
+    import gzip
+
+    from mlbert.data.sources import read_source
+
+    reference = read_source(str(write_csv(tmp_path / "r.csv", [(r["text"], r["label"]) for r in ROWS])), None)
+    tsv = "text\tlabel\n" + "".join(f"{r['text']}\t{r['label']}\n" for r in ROWS)
+    (tmp_path / "r.TSV").write_text(tsv)
+    (tmp_path / "r.JSON").write_text(json.dumps(ROWS))
+    (tmp_path / "r.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in ROWS).encode()))
+    (tmp_path / "semicolons.csv").write_text("text;label\n" + "".join(f"{r['text']};{r['label']}\n" for r in ROWS))
+    (tmp_path / "tabs.csv").write_text(tsv)  # a spreadsheet's tab-separated export named .csv
+    for name in ("r.TSV", "r.JSON", "r.jsonl.gz", "semicolons.csv", "tabs.csv"):
+        _same_reviews(reference, read_source(str(tmp_path / name), None))
+
+
+@pytest.mark.parametrize("name, content, needles", [
+    ("notes.xlsx", b"PK", ["notes.xlsx: not a format this tool reads", ".tsv", ".json (an array of objects)", "gzip"]),
+    ("r.csv", b"review,stars\nfine,5\n", ["field 'text' is missing (the fields are 'review', 'stars')",
+                                          "--text-field"]),
+    ("r.jsonl", b'{"text": null, "label": "pos"}\n', ["r.jsonl:1: field 'text' has no value (null"]),
+    ("r.json", b'[{"text": "a", "label": "pos"}, 3]', ["item 2 of the array", "got int"]),
+    ("r.csv.gz", b"not gzip", ["r.csv.gz: cannot decompress"]),
+])
+def test_unreadable_tables_are_one_line_naming_what_is_read(tmp_path, name, content, needles):
+    from mlbert import BadInput
+    from mlbert.data.sources import read_source
+
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(BadInput) as e:
+        read_source(str(tmp_path / name), None)
+    for needle in needles:
+        assert needle in str(e.value), str(e.value)
+
+
+def test_labels_follow_one_rule_spaces_dropped_and_case_folded(tmp_path):
+    from mlbert.data.sources import read_source
+
+    labels = ["negative", "Neutral", "positive", "neutral ", " Positive", "NEGATIVE"] * 5
+    path = write_csv(tmp_path / "r.csv", [(f"text {i}", label) for i, label in enumerate(labels)])
+    reviews = read_source(str(path), None)
+    assert reviews["train"].classes == ("Neutral", "negative", "positive")  # each named as first written
+    total = sum(len(r) for r in reviews.values())
+    counts = {name: sum(r.counts()["labels"][name] for r in reviews.values()) for name in reviews["train"].classes}
+    assert total == 30 and counts == {"Neutral": 10, "negative": 10, "positive": 10}
+
+
+def test_a_class_with_no_training_rows_is_warned_about_by_name(extract, tmp_path):
+    rows = [(f"good film {i}", "pos", "train") for i in range(10)] + [(f"bad film {i}", "neg", "train")
+                                                                      for i in range(10)]
+    rows += [(f"so so {i}", "meh", "test") for i in range(4)] + [(f"good {i}", "pos", "test") for i in range(4)]
+    r, out = extract(write_csv(tmp_path / "r.csv", rows, header=("text", "label", "split")))
+    assert r.exit_code == 0, r.output
+    assert "warning: class 'meh' (4 in test) has no training rows" in r.stderr
+
+
+def test_rows_from_memory_make_the_same_cache_as_the_file(tiny_models, tmp_path):
+    import mlbert
+
+    models = {"encoder": tiny_models["encoder"], "preprocessor": tiny_models["preprocessor"], "seq_len": 32}
+    mlbert.extract(write_csv(tmp_path / "r.csv", [(r["text"], r["label"]) for r in ROWS]), tmp_path / "file", **models)
+    summary = mlbert.extract(ROWS, tmp_path / "memory", **models)
+    assert summary["splits"]["train"]["total"] == 32
+    columns = {"text": [r["text"] for r in ROWS], "label": [r["label"] for r in ROWS]}
+    again = mlbert.extract(columns, tmp_path / "memory", **models)  # the same rows, as columns: kept
+    assert all(s["skipped"] for s in again["splits"].values())
+    for split in ("train", "test"):  # row i of memory is line i + 2 of the file (after its header)
+        from_file = _features_by_id(tmp_path / "file", split)
+        from_memory = {f"line-{int(i.split('-')[1]) + 2}": v for i, v in _features_by_id(tmp_path / "memory",
+                                                                                          split).items()}
+        assert from_file.keys() == from_memory.keys()
+        assert all(np.array_equal(from_file[i], from_memory[i]) for i in from_file)
+    manifest = json.loads((tmp_path / "memory" / "manifest.json").read_text())
+    assert manifest["data"]["kind"] == "memory" and manifest["data"]["rows"] == 40
+    with pytest.raises(mlbert.BadInput, match=r"data\[0\]: str, not a dict"):
+        mlbert.extract(["good film"], tmp_path / "x", **models)
+    with pytest.raises(mlbert.BadInput, match="int is not a data source; pass a path"):
+        mlbert.extract(5, tmp_path / "x", **models)
+    assert not (tmp_path / "x").exists()

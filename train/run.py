@@ -8,6 +8,7 @@ worker holds, so both record the same config.json.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 
 import numpy as np
@@ -16,8 +17,9 @@ from ..common import storage
 from ..common.errors import BadInput
 from ..common.options import check_keywords
 from ..common.provenance import api_call, record
+from ..data.sources.labels import untrained_classes
 from ..data.split import stratified_split
-from ..extract.cache.manifest import labels_of, read_manifest
+from ..extract.cache.manifest import label_counts_of, labels_of, read_manifest
 from ..extract.cache.read import read_split
 from ..extract.cache.shards import Ngrams
 from .config import VAL_FRACTION, HeadConfig
@@ -162,6 +164,9 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     check_model_dir(model_dir, overwrite)
     manifest = read_manifest(cache)
     cfg = check_validation_choice(cfg.with_pooling(manifest["features"]["poolings"]), manifest, cache)
+    unseen = untrained_classes({split: label_counts_of(entry["counts"]) for split, entry in manifest["splits"].items()})
+    if unseen:
+        print(f"train: warning: {unseen}", file=sys.stderr, flush=True)
     data = read_training_splits(cache, list(cfg.pooling), channels.check(cfg.channel).reads_ngrams)
     return train_model(data, cfg, model_dir, refit=refit,
                        overwrite=overwrite, command=command, verbose=verbose)

@@ -10,11 +10,12 @@ from pathlib import Path
 from ...common.digest import sha256_file
 from ...common.errors import BadInput
 from .imdb import read_imdb
+from .memory import Records, records
 from .reviews import Reviews
-from .tabular import read_table
+from .tabular import DESCRIBED, read_rows, read_table, table_format
 from .tfds import read_tfds
 
-TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
+ARCHIVES = (".tar.gz", ".tgz", ".tar")
 DEFAULT_SOURCE = "tfds"  # the original recipe's own: tfds.load("imdb_reviews")
 
 
@@ -37,11 +38,18 @@ class TableOptions:
         return fields
 
 
-def is_table(source: str) -> bool:
-    return Path(source).suffix.lower() in TABLE_SUFFIXES
+def is_table(source) -> bool:
+    return isinstance(source, Records) or table_format(source)[0] is not None
 
 
-def describe(source: str, table: TableOptions = TableOptions()) -> dict:
+def as_source(data):
+    """What the API's data names: a path or 'tfds' as a string, rows from memory as Records."""
+    if isinstance(data, os.PathLike):
+        return os.fspath(data)
+    return data if isinstance(data, (str, Records)) else records(data)
+
+
+def describe(source, table: TableOptions = TableOptions()) -> dict:
     """What a cache's fingerprint records about a source: its content, not where it lies or when it
     was copied. A dataset moved, copied or re-downloaded keeps its caches; an edited one does not.
 
@@ -49,9 +57,12 @@ def describe(source: str, table: TableOptions = TableOptions()) -> dict:
     """
     if source == "tfds":
         return {"kind": "tfds", "name": "imdb_reviews"}
+    if isinstance(source, Records):
+        return {"kind": "memory", **table.fingerprint(), "rows": len(source.rows), "sha256": source.digest()}
     path = Path(source).resolve()
     if is_table(source):
-        info = {"kind": path.suffix.lower().lstrip("."), **table.fingerprint()}
+        suffix, gzipped = table_format(source)
+        info = {"kind": suffix.lstrip("."), **({"gzip": True} if gzipped else {}), **table.fingerprint()}
     else:
         info = {"kind": "imdb-folder" if path.is_dir() else "imdb-archive"}
     if path.is_file():
@@ -65,12 +76,17 @@ def describe(source: str, table: TableOptions = TableOptions()) -> dict:
 
 def location(source: str) -> str:
     """Where a source was read from, for the manifest's record (not its fingerprint)."""
+    if isinstance(source, Records):
+        return str(source)
     return source if source == "tfds" else str(Path(source).resolve())
 
 
-def read_source(source: str, splits: list[str] | None, seed: int = 0, limit: int | None = None,
+def read_source(source, splits: list[str] | None, seed: int = 0, limit: int | None = None,
                 table: TableOptions = TableOptions()) -> dict[str, Reviews]:
     """{split: Reviews} for the splits asked for; None means every split the source has."""
+    if isinstance(source, Records):
+        return read_rows(source.tabular_rows(), "data", splits, seed=seed, limit=limit, text_field=table.text_field,
+                         label_field=table.label_field, split_ratio=table.split_ratio, labels=table.labels)
     if is_table(source):
         return read_table(Path(source), splits, seed=seed, limit=limit, text_field=table.text_field,
                           label_field=table.label_field, split_ratio=table.split_ratio, labels=table.labels)
@@ -79,4 +95,8 @@ def read_source(source: str, splits: list[str] | None, seed: int = 0, limit: int
                        "neg and pos")
     if source == "tfds":
         return read_tfds(splits, seed=seed, limit=limit)
+    path = Path(source)
+    if path.is_file() and not path.name.lower().endswith(ARCHIVES):
+        raise BadInput(f"{source}: not a format this tool reads; --data takes 'tfds', an IMDB archive "
+                       f"(aclImdb_v1.tar.gz) or its unpacked aclImdb/ folder, or a table: {DESCRIBED}")
     return read_imdb(Path(source), splits, seed=seed, limit=limit)

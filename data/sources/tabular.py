@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import json
 import sys
+import zlib
 from pathlib import Path
 
 from ...common.errors import BadInput
@@ -22,6 +24,20 @@ from .reviews import Reviews, seeded_order
 SPLITS = ("train", "validation", "test")
 SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
                "dev": "validation", "test": "test"}
+
+
+# What --data reads as a table, by suffix (any case; each also gzipped, name.csv.gz).
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+DESCRIBED = ".csv, .tsv, .jsonl / .ndjson (one JSON object per line), .json (an array of objects), each also gzipped (.gz)"
+DELIMITERS = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "bars"}
+
+
+def table_format(source) -> tuple[str | None, bool]:
+    """(the table's suffix, e.g. '.csv', or None when it is not a table; whether it is gzipped)."""
+    name = Path(str(source)).name.lower()
+    gzipped = name.endswith(".gz")
+    suffix = Path(name.removesuffix(".gz")).suffix
+    return (suffix if suffix in FORMATS else None), gzipped
 
 
 def _rows_jsonl(path: Path, raw: bytes):
@@ -35,10 +51,28 @@ def _rows_jsonl(path: Path, raw: bytes):
             raise BadInput(f"{path}:{number}: bad JSON ({e.msg} at column {e.colno}); one JSON object per line")
         if not isinstance(row, dict):
             raise BadInput(f"{path}:{number}: a JSON object with fields is needed, got {type(row).__name__}")
-        yield number, row, "\ufffd" in text and b"\xef\xbf\xbd" not in line
+        yield f"{path}:{number}", f"line-{number}", row, "\ufffd" in text and b"\xef\xbf\xbd" not in line
 
 
-def _rows_csv(path: Path, raw: bytes):
+def _rows_json(path: Path, raw: bytes):
+    """A JSON array of objects; a .json file of one object per line is read as JSON Lines."""
+    if not raw.lstrip().startswith(b"["):
+        yield from _rows_jsonl(path, raw)
+        return
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        items = json.loads(text)
+    except ValueError as e:
+        raise BadInput(f"{path}:{e.lineno}: bad JSON ({e.msg} at column {e.colno}); a .json file holds an array of "
+                       "objects, e.g. [{\"text\": \"...\", \"label\": \"pos\"}]")
+    for number, row in enumerate(items, start=1):
+        if not isinstance(row, dict):
+            raise BadInput(f"{path}: item {number} of the array: a JSON object with fields is needed, got "
+                           f"{type(row).__name__}")
+        yield f"{path}: item {number}", f"item-{number}", row, False
+
+
+def _rows_csv(path: Path, raw: bytes, delimiter: str, fields: tuple[str, str]):
     text = raw.decode("utf-8", errors="replace")
     replaced_lines = set()
     if "\ufffd" in text:
@@ -46,19 +80,35 @@ def _rows_csv(path: Path, raw: bytes):
             if "\ufffd" in line.decode("utf-8", errors="replace") and b"\xef\xbf\xbd" not in line:
                 replaced_lines.add(number)
     csv.field_size_limit(sys.maxsize)  # one review may be megabytes long
-    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), strict=True)
+    delimiter = _delimiter(text, delimiter, fields)
+    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), strict=True, delimiter=delimiter)
     start = 1  # the line where the row being read begins: a bad quote is reported there, not where parsing gave up
     try:
         if not reader.fieldnames:
-            raise BadInput(f"{path}: empty CSV file; the first line must name the fields, e.g. text,label")
+            raise BadInput(f"{path}: empty {'TSV' if delimiter == chr(9) else 'CSV'} file; the first line must name the "
+                           f"fields, e.g. text{delimiter}label")
         start = reader.line_num + 1
         for row in reader:
             if None in row:
                 raise BadInput(f"{path}:{start}: more values than the header has fields")
-            yield start, row, any(start <= n <= reader.line_num for n in replaced_lines)
+            yield f"{path}:{start}", f"line-{start}", row, any(start <= n <= reader.line_num for n in replaced_lines)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise BadInput(f"{path}:{start}: malformed CSV ({e}); check the quotes of the row that starts on this line")
+        raise BadInput(f"{path}:{start}: malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({e}); check the quotes "
+                       "of the row that starts on this line")
+
+
+def _delimiter(text: str, expected: str, fields: tuple[str, str]) -> str:
+    """The expected delimiter, unless the header line names both fields only when split by another
+    (a tab- or semicolon-separated file named .csv, as spreadsheets save them)."""
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=expected), [])
+    if all(f in header for f in fields):
+        return expected
+    for other in DELIMITERS:
+        split = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=other), [])
+        if other != expected and all(f in split for f in fields):
+            return other
+    return expected
 
 
 def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int | None = None,
@@ -67,23 +117,44 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
     """{split: Reviews} for the splits asked for (None: every split the file has)."""
     path = Path(path)
     if not path.is_file():
-        raise BadInput(f"{path}: no such file; pass a .csv or .jsonl file with '{text_field}' and "
+        raise BadInput(f"{path}: no such file; pass a table ({DESCRIBED}) with '{text_field}' and "
                        f"'{label_field}' fields")
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})")
+    suffix, gzipped = table_format(path)
+    if gzipped:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise BadInput(f"{path}: cannot decompress ({e}); a .gz file must be gzip-compressed")
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]  # Excel and Notepad start UTF-8 files with a byte-order mark
-    rows = _rows_jsonl(path, raw) if path.suffix.lower() in (".jsonl", ".ndjson") else _rows_csv(path, raw)
+    kind = FORMATS[suffix]
+    fields = (text_field, label_field)
+    rows = (_rows_jsonl(path, raw) if kind == "jsonl" else _rows_json(path, raw) if kind == "json" else
+            _rows_csv(path, raw, "\t" if kind == "tsv" else ",", fields))
+    return read_rows(rows, str(path), splits, seed, limit, text_field, label_field, split_ratio, labels)
+
+
+def read_rows(rows, name: str, splits: list[str] | None, seed: int = 0, limit: int | None = None,
+              text_field: str = "text", label_field: str = "label", split_ratio: float = 0.2,
+              labels: tuple[str, ...] | None = None) -> dict[str, Reviews]:
+    """{split: Reviews} from (where, id, row dict, was_replaced) tuples: a file's rows, or the API's
+    rows from memory. name: the source, for errors."""
     found = []  # (split or None, id, text, label name, was_replaced)
     first_line = {}
-    for number, row, was_replaced in rows:
-        where = f"{path}:{number}"
+    for where, row_id, row, was_replaced in rows:
         for field in (text_field, label_field):
-            if field not in row or row[field] is None:
-                option = "--text-field" if field == text_field else "--label-field"
-                raise BadInput(f"{where}: field '{field}' is missing; name the right field with {option}")
+            option = "--text-field" if field == text_field else "--label-field"
+            if field not in row:
+                present = ", ".join(repr(f) for f in list(row)[:8]) or "none"
+                raise BadInput(f"{where}: field '{field}' is missing (the fields are {present}); name the right "
+                               f"field with {option}")
+            if row[field] is None:
+                raise BadInput(f"{where}: field '{field}' has no value (null, or a row with fewer values than the "
+                               f"header); every row needs a {'text' if field == text_field else 'label'}")
         text = row[text_field]
         if not isinstance(text, str):
             raise BadInput(f"{where}: field '{text_field}' must be a string, got {type(text).__name__}")
@@ -94,9 +165,9 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
             split = SPLIT_NAMES.get(str(row["split"]).strip().lower())
             if split is None:
                 raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train, validation (or dev) or test")
-        found.append((split, f"line-{number}", text.replace("\x00", ""), label, was_replaced))
+        found.append((split, row_id, text.replace("\x00", ""), label, was_replaced))
     if not found:
-        raise BadInput(f"{path}: no rows; one review per row with '{text_field}' and '{label_field}' fields")
+        raise BadInput(f"{name}: no rows; one review per row with '{text_field}' and '{label_field}' fields")
     # One class list for the whole file, so every split's labels mean the same.
     classes, index = class_list([row[3] for row in found], labels, first_line.get)
     by_split: dict[str, tuple[list, list, list, list]] = {}
@@ -116,7 +187,7 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
     for split in splits or [s for s in SPLITS if s in by_split]:
         ids, texts, class_ids, replaced = by_split.get(split, ([], [], [], []))
         if not ids:
-            raise BadInput(f"{path}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
+            raise BadInput(f"{name}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
         result[split] = seeded_order(ids, texts, class_ids, seed=seed, limit=limit, replaced=sum(replaced),
                                      classes=classes)
     return result

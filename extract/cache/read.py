@@ -8,6 +8,7 @@ import numpy as np
 from ...common import storage
 from ...common.errors import BadInput
 from ...data.sources.reviews import label_counts
+from ...data.sources.tabular import SPLITS
 from .manifest import dataset_name, label_counts_of, labels_of, read_manifest
 from .shards import NGRAM_COUNTS, NGRAM_IDS, Ngrams, read_shard
 
@@ -16,8 +17,9 @@ def _split_entry(cache, manifest: dict, split: str) -> dict:
     splits = manifest.get("splits", {})
     if split not in splits:
         have = ", ".join(sorted(splits)) or "none"
-        raise BadInput(f"{cache}: the cache has no '{split}' split (it has: {have}); "
-                       f"run extract with --splits {split}")
+        remedy = (f"run extract with --splits {split}" if split in SPLITS else
+                  f"splits are named {', '.join(SPLITS)}; choose one the cache has")
+        raise BadInput(f"{cache}: the cache has no '{split}' split (it has: {have}); {remedy}")
     entry = splits[split]
     if not entry.get("complete"):
         raise BadInput(f"{cache}: split '{split}' is incomplete (extraction was interrupted); "

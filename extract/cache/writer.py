@@ -62,10 +62,11 @@ def create(out: str, what: str = "") -> OutFolder:
     return OutFolder(out, created)
 
 
-def inspect(folder: OutFolder, fields: dict, overwrite: bool) -> OutFolder:
+def inspect(folder: OutFolder, fields: dict, overwrite: bool, labels: list[str] | None = None) -> OutFolder:
     """What --out holds, checked before any expensive work: nothing, a cache of these settings (to
     resume), or, with --overwrite, a cache of other settings (to replace: the run writes the
-    replacement beside it); anything else is refused."""
+    replacement beside it); anything else is refused. labels: the classes the data gives now; a
+    cache whose classes differ (made by a version that read labels otherwise) is not resumed."""
     out = folder.out
     names = entries(out)  # one listing: on an object store each is a request
     if not names:
@@ -79,14 +80,16 @@ def inspect(folder: OutFolder, fields: dict, overwrite: bool) -> OutFolder:
                        "choose a new or empty folder (nothing there was touched)")
     manifest = cache_manifest.read_manifest(out)
     old = manifest.get("fingerprint_fields", {})
-    if old == fields:
+    same_classes = labels is None or manifest.get("labels") == list(labels)
+    if old == fields and same_classes:
         return dataclasses.replace(folder, resume=manifest)
     if not overwrite:
         hint = (f"; the replacement begun with these settings is in {beside}: pass --overwrite to finish it"
                 if _manifest_in(beside, fields) else "")
-        raise BadInput(f"--out {out}: holds a cache made with other settings "
-                       f"({', '.join(cache_manifest.differences(old, fields))} differ){hint}; pass --overwrite to "
-                       "replace it, or choose another --out")
+        differ = (", ".join(cache_manifest.differences(old, fields)) if old != fields else
+                  f"its classes {', '.join(manifest.get('labels', []))}; the data's now {', '.join(labels)}")
+        raise BadInput(f"--out {out}: holds a cache made with other settings ({differ} differ){hint}; pass "
+                       "--overwrite to replace it, or choose another --out")
     return _replacement(beside, fields, out)
 
 

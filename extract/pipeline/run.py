@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 import tempfile
 import time
 
 from ...common.errors import BadInput
-from ...common.options import as_list, at_least, described, parse
+from ...common.options import as_list, at_least, described, parse, path
 from ...common.provenance import api_call
-from ...data.sources import TableOptions, describe, location, read_source
+from ...data.sources import Records, TableOptions, as_source, describe, location, read_source
+from ...data.sources.labels import untrained_classes
 from ..cache import encoder_ir
 from ..cache import manifest as cache_manifest
 from ..cache import writer
@@ -31,7 +33,7 @@ ORDER_SEED = 0
 @dataclasses.dataclass(frozen=True)
 class ExtractRequest:
     """One extract run, its options checked."""
-    data: str
+    data: str | Records  # a path or 'tfds', or rows from memory
     out: str
     encoder: str
     preprocessor: str
@@ -57,10 +59,12 @@ def extract(data, out, command: str | None = None, **options) -> dict:
     """Run the frozen encoder once over `data` and write pooled per-layer features to the cache `out`.
     Returns the summary `mlbert extract --json` prints.
 
-    data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, or a .csv / .jsonl
-    file. Options (name (default): meaning):
+    data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, a table file (.csv,
+    .tsv, .jsonl, .json; also gzipped), or rows from memory (a list of dicts, a dict of columns, a
+    pandas DataFrame). Options (name (default): meaning):
 """
-    command = command or api_call("extract", {"data": data, "out": out})
+    data = as_source(data)
+    command = command or api_call("extract", {"data": str(data), "out": out})
     o = parse(EXTRACT, options, "extract")
     splits = o["splits"]
     if splits is not None:
@@ -84,7 +88,7 @@ def extract(data, out, command: str | None = None, **options) -> dict:
     labels = as_list(o["labels"], str, "labels") or None
     table = TableOptions(o["text_field"], o["label_field"], o["split_ratio"], labels)
     beam_options = (o["beam_option"],) if isinstance(o["beam_option"], str) else tuple(o["beam_option"])
-    request = ExtractRequest(str(data), str(out), str(o["encoder"]), str(o["preprocessor"]), settings, table, splits,
+    request = ExtractRequest(data, path(out, "out"), str(o["encoder"]), str(o["preprocessor"]), settings, table, splits,
                              o["limit"], o["batch_size"], o["shard_size"], o["runner"], beam_options, o["overwrite"],
                              command)
     return run(request)
@@ -97,10 +101,14 @@ def run(request: ExtractRequest) -> dict:
     fields = request.fields()
     reviews = read_source(request.data, list(request.splits) if request.splits else None, seed=ORDER_SEED,
                           limit=request.limit, table=request.table)
+    unseen = untrained_classes({split: r.counts()["labels"] for split, r in reviews.items()})
+    if unseen:
+        print(f"extract: warning: {unseen}", file=sys.stderr, flush=True)
     folder = writer.create(request.out)
     try:
         with writer.lock(request.out):
-            folder = writer.inspect(folder, fields, request.overwrite)
+            classes = list(next(iter(reviews.values())).classes)
+            folder = writer.inspect(folder, fields, request.overwrite, classes)
             with writer.lock(folder.out) if folder.target else contextlib.nullcontext():
                 return _run_locked(request, folder, fields, reviews)
     except BadInput:

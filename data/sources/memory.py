@@ -1,0 +1,50 @@
+"""Reviews given in memory through the Python API: `mlbert.extract(rows, ...)` with a list of dicts,
+a dict of equal-length columns, or a pandas DataFrame; read as a table's rows are."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from ...common.errors import BadInput
+
+ACCEPTED = ("a path, 'tfds', a list of dicts such as [{'text': ..., 'label': ...}], a dict of equal-length "
+            "columns, or a pandas DataFrame")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Records:
+    """Rows from memory, copied once as plain dicts."""
+    rows: tuple[dict, ...]
+
+    def digest(self) -> str:
+        """Their content, for the cache's fingerprint: the same rows make the same cache."""
+        payload = json.dumps(self.rows, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+    def __str__(self) -> str:
+        return f"<{len(self.rows)} rows in memory>"
+
+    def tabular_rows(self):
+        """(where, id, row, was_replaced) for the table reader."""
+        for i, row in enumerate(self.rows):
+            yield f"data[{i}]", f"row-{i}", row, False
+
+
+def records(data) -> Records:
+    """The API's data as Records, or one BadInput saying what data may be."""
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame, without importing pandas
+        data = data.to_dict("records")
+    if isinstance(data, dict):
+        columns = {k: list(v) for k, v in data.items() if isinstance(v, (list, tuple))}
+        if len(columns) != len(data) or len({len(v) for v in columns.values()}) > 1:
+            raise BadInput(f"data: a dict must map each field to a list of the same length, e.g. "
+                           f"{{'text': [...], 'label': [...]}}; got {', '.join(f'{k}: {type(v).__name__}' for k, v in data.items())}")
+        data = [dict(zip(columns, values)) for values in zip(*columns.values())]
+    if not isinstance(data, (list, tuple)):
+        raise BadInput(f"data: {type(data).__name__} is not a data source; pass {ACCEPTED}")
+    for i, row in enumerate(data):
+        if not isinstance(row, dict):
+            raise BadInput(f"data[{i}]: {type(row).__name__}, not a dict; each row is a dict such as "
+                           "{'text': 'A fine film.', 'label': 'pos'}")
+    return Records(tuple(dict(row) for row in data))
