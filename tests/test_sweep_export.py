@@ -210,7 +210,7 @@ def test_a_huge_grid_is_refused_at_once_and_trials_sample_it_without_building_it
     ({"trials": "2"}, "--trials '2': must be an integer"),
     ({"workers": 1.5}, "--workers 1.5: must be an integer"),
     ({"evaluate_best": "yes"}, "--evaluate-best 'yes': must be True or False"),
-    ({"hidden": [[8, "a"]]}, "--hidden"),
+    ({"hidden": [[8, "a"]]}, "--hidden [8, 'a']: not a comma-separated list of int values"),
     ({"epochs": [1.5]}, "--epochs 1.5: must be an integer"),
 ])
 def test_sweep_option_types_are_checked_before_anything_is_written(extracted, tmp_path, options, needle):
