@@ -253,3 +253,12 @@ def test_rows_from_memory_make_the_same_cache_as_the_file(tiny_models, tmp_path)
     with pytest.raises(mlbert.BadInput, match="int is not a data source; pass a path"):
         mlbert.extract(5, tmp_path / "x", **models)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_pandas_dataframe_is_read_as_its_rows():
+    pandas = pytest.importorskip("pandas", reason="pandas is not installed (it is optional)")
+    from mlbert.data.sources import as_source, read_source
+
+    frame = pandas.DataFrame(ROWS)
+    _same_reviews(read_source(as_source(ROWS), None), read_source(as_source(frame), None))
+    assert as_source(frame).digest() == as_source(ROWS).digest()

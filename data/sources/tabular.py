@@ -116,6 +116,8 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
                labels: tuple[str, ...] | None = None) -> dict[str, Reviews]:
     """{split: Reviews} for the splits asked for (None: every split the file has)."""
     path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"{path}: is a folder; pass a table file ({DESCRIBED}), or an unpacked aclImdb/ folder")
     if not path.is_file():
         raise BadInput(f"{path}: no such file; pass a table ({DESCRIBED}) with '{text_field}' and "
                        f"'{label_field}' fields")
@@ -138,11 +140,11 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
     return read_rows(rows, str(path), splits, seed, limit, text_field, label_field, split_ratio, labels)
 
 
-def read_rows(rows, name: str, splits: list[str] | None, seed: int = 0, limit: int | None = None,
+def read_rows(rows, source: str, splits: list[str] | None, seed: int = 0, limit: int | None = None,
               text_field: str = "text", label_field: str = "label", split_ratio: float = 0.2,
               labels: tuple[str, ...] | None = None) -> dict[str, Reviews]:
     """{split: Reviews} from (where, id, row dict, was_replaced) tuples: a file's rows, or the API's
-    rows from memory. name: the source, for errors."""
+    rows from memory. source: what errors name (a file's path, or 'data')."""
     found = []  # (split or None, id, text, label name, was_replaced)
     first_line = {}
     for where, row_id, row, was_replaced in rows:
@@ -167,7 +169,7 @@ def read_rows(rows, name: str, splits: list[str] | None, seed: int = 0, limit: i
                 raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train, validation (or dev) or test")
         found.append((split, row_id, text.replace("\x00", ""), label, was_replaced))
     if not found:
-        raise BadInput(f"{name}: no rows; one review per row with '{text_field}' and '{label_field}' fields")
+        raise BadInput(f"{source}: no rows; one review per row with '{text_field}' and '{label_field}' fields")
     # One class list for the whole file, so every split's labels mean the same.
     classes, index = class_list([row[3] for row in found], labels, first_line.get)
     by_split: dict[str, tuple[list, list, list, list]] = {}
@@ -187,7 +189,10 @@ def read_rows(rows, name: str, splits: list[str] | None, seed: int = 0, limit: i
     for split in splits or [s for s in SPLITS if s in by_split]:
         ids, texts, class_ids, replaced = by_split.get(split, ([], [], [], []))
         if not ids:
-            raise BadInput(f"{name}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
+            if splits:
+                raise BadInput(f"{source}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
+            raise BadInput(f"{source}: no rows for split '{split}' ({len(found)} rows in all, split by --split-ratio "
+                           f"{split_ratio}); add rows, or a 'split' field saying which are {split}")
         result[split] = seeded_order(ids, texts, class_ids, seed=seed, limit=limit, replaced=sum(replaced),
                                      classes=classes)
     return result
