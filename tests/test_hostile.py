@@ -508,4 +508,4 @@ def test_a_cache_whose_classes_differ_from_the_data_now_is_not_resumed(runner, c
     manifest["labels"] = ["Bad", "bad", "good"]  # as a version that did not fold case could have written
     (out / "manifest.json").write_text(json.dumps(manifest))
     r = run_cli(runner, cli_main, *args)
-    assert_clean_error(r, "its classes Bad, bad, good; the data's now bad, good", "--overwrite")
+    assert_clean_error(r, "its classes Bad, bad, good differ from the data's now, bad, good", "--overwrite")

@@ -51,9 +51,9 @@ def arrays(out):
 
 
 @pytest.mark.slow
-def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_path):
+def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, runner, cli_main, tmp_path):
     reference, killed = tmp_path / "reference", tmp_path / "killed"
-    subprocess.run(extract_cmd(big_archive, reference, tiny_models), check=True, capture_output=True)
+    assert run_cli(runner, cli_main, *extract_cmd(big_archive, reference, tiny_models)[1:]).exit_code == 0
     proc = start(extract_cmd(big_archive, killed, tiny_models))
     wait_for_shards(killed, 3, proc)
     proc.send_signal(signal.SIGKILL)
@@ -62,8 +62,8 @@ def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_p
     assert not all(s.get("complete") for s in manifest["splits"].values()) or len(manifest["splits"]) < 2, \
         "the kill must land mid-run"
     done_before = {p.name: p.stat().st_mtime_ns for p in killed.glob("*.h5")}
-    rerun = subprocess.run(extract_cmd(big_archive, killed, tiny_models, "--json"), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = run_cli(runner, cli_main, *extract_cmd(big_archive, killed, tiny_models, "--json")[1:])
+    assert rerun.exit_code == 0, rerun.output
     # Finished shards were kept, not redone.
     after = {p.name: p.stat().st_mtime_ns for p in killed.glob("*.h5")}
     kept = [n for n, t in done_before.items() if after.get(n) == t]
@@ -74,9 +74,8 @@ def test_sigkill_then_rerun_gives_the_same_cache(big_archive, tiny_models, tmp_p
         for key in ref[name]:
             assert np.array_equal(ref[name][key], got[name][key]), (name, key)
     assert not list(killed.glob(".*tmp*"))
-    check = subprocess.run([MLBERT, "check-cache", str(killed)],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout + check.stderr
+    check = run_cli(runner, cli_main, "check-cache", killed)
+    assert check.exit_code == 0, check.output
 
 
 @pytest.mark.slow
@@ -97,50 +96,51 @@ def files(folder):
 
 @pytest.mark.slow
 def test_an_interrupted_overwrite_keeps_the_old_cache_and_the_same_command_finishes_the_swap(big_archive, tiny_models,
-                                                                                            tmp_path):
+                                                                                            runner, cli_main, tmp_path):
     out, beside = tmp_path / "c", tmp_path / "c.replacement"
-    subprocess.run(extract_cmd(big_archive, out, tiny_models), check=True, capture_output=True)
+    assert run_cli(runner, cli_main, *extract_cmd(big_archive, out, tiny_models)[1:]).exit_code == 0
     (out / "notes.txt").write_text("mine")
     before = files(out)
     replace = extract_cmd(big_archive, out, tiny_models, "--pooling", "mean,max", "--overwrite")
-    proc = start(replace)
+    proc = start(replace)  # a real process, for a real Ctrl-C
     wait_for_shards(beside, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert f"{out} is untouched" in stderr and f"remove {beside} to give up" in stderr and "Traceback" not in stderr
     assert files(out) == before, "the old cache is untouched"
-    check = subprocess.run([MLBERT, "check-cache", str(out)], capture_output=True, text=True)
-    assert check.returncode == 0 and f"being built in {beside}" in check.stderr, check.stderr
-    check = subprocess.run([MLBERT, "check-cache", str(beside)], capture_output=True, text=True)
+    check = run_cli(runner, cli_main, "check-cache", out)
+    assert check.exit_code == 0 and f"being built in {beside}" in check.stderr, check.stderr
+    check = run_cli(runner, cli_main, "check-cache", beside)
     assert f"unfinished replacement for {out}" in check.stderr, check.stderr
     kept = {p.name: p.stat().st_mtime_ns for p in beside.glob("*.h5")}
-    rerun = subprocess.run(replace, capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = run_cli(runner, cli_main, *replace[1:])
+    assert rerun.exit_code == 0, rerun.output
     assert not beside.exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["features"]["poolings"] == ["mean", "max"] and "replaces" not in manifest
     assert [n for n, t in kept.items() if (out / n).stat().st_mtime_ns == t], "finished shards were kept"
     assert (out / "notes.txt").read_text() == "mine"
-    assert subprocess.run([MLBERT, "check-cache", str(out)], capture_output=True).returncode == 0
+    assert run_cli(runner, cli_main, "check-cache", out).exit_code == 0
 
 
 @pytest.mark.slow
-def test_a_full_disk_during_an_overwrite_keeps_the_old_cache(tiny_models, tiny_archive, tmp_path):
+def test_a_full_disk_during_an_overwrite_keeps_the_old_cache(tiny_models, tiny_archive, runner, cli_main, tmp_path):
     out = tmp_path / "c"
-    subprocess.run(extract_cmd(tiny_archive, out, tiny_models), check=True, capture_output=True)
+    old = extract_cmd(tiny_archive, out, tiny_models, "--splits", "test", "--limit", "20")
+    assert run_cli(runner, cli_main, *old[1:]).exit_code == 0
     before = files(out)
 
     def small_files():  # writes beyond 64 KiB fail with EFBIG, as on a full disk
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
-    proc = subprocess.run(extract_cmd(tiny_archive, out, tiny_models, "--shard-size", "1000", "--pooling",
-                                      "mean,max,cls", "--overwrite"),
+    proc = subprocess.run(extract_cmd(tiny_archive, out, tiny_models, "--splits", "test", "--shard-size", "1000",
+                                      "--pooling", "mean,max,cls", "--overwrite"),
                           capture_output=True, text=True, preexec_fn=small_files)
     assert proc.returncode == 2, proc.stderr
     assert f"{out} is untouched" in proc.stderr and "Traceback" not in proc.stderr
     assert files(out) == before
-    assert subprocess.run([MLBERT, "check-cache", str(out)], capture_output=True).returncode == 0
+    assert run_cli(runner, cli_main, "check-cache", out).exit_code == 0
 
 
 def test_a_live_extract_holds_the_cache(extracted, tiny_models, tiny_archive, runner, cli_main, tmp_path):

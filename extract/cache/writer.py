@@ -86,10 +86,11 @@ def inspect(folder: OutFolder, fields: dict, overwrite: bool, labels: list[str] 
     if not overwrite:
         hint = (f"; the replacement begun with these settings is in {beside}: pass --overwrite to finish it"
                 if _manifest_in(beside, fields) else "")
-        differ = (", ".join(cache_manifest.differences(old, fields)) if old != fields else
-                  f"its classes {', '.join(manifest.get('labels', []))}; the data's now {', '.join(labels)}")
-        raise BadInput(f"--out {out}: holds a cache made with other settings ({differ} differ){hint}; pass "
-                       "--overwrite to replace it, or choose another --out")
+        reason = (f"{', '.join(cache_manifest.differences(old, fields))} differ" if old != fields else
+                  f"its classes {', '.join(manifest.get('labels', []))} differ from the data's now, "
+                  f"{', '.join(labels)}")
+        raise BadInput(f"--out {out}: holds a cache made with other settings ({reason}){hint}; pass --overwrite "
+                       "to replace it, or choose another --out")
     return _replacement(beside, fields, out)
 
 
