@@ -38,8 +38,9 @@ def records(data) -> Records:
     if isinstance(data, dict):
         columns = {k: list(v) for k, v in data.items() if isinstance(v, (list, tuple))}
         if len(columns) != len(data) or len({len(v) for v in columns.values()}) > 1:
+            got = ", ".join(f"{k}: {type(v).__name__}" for k, v in data.items())
             raise BadInput(f"data: a dict must map each field to a list of the same length, e.g. "
-                           f"{{'text': [...], 'label': [...]}}; got {', '.join(f'{k}: {type(v).__name__}' for k, v in data.items())}")
+                           f"{{'text': [...], 'label': [...]}}; got {got}")
         data = [dict(zip(columns, values)) for values in zip(*columns.values())]
     if not isinstance(data, (list, tuple)):
         raise BadInput(f"data: {type(data).__name__} is not a data source; pass {ACCEPTED}")

@@ -28,7 +28,8 @@ SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validatio
 
 # What --data reads as a table, by suffix (any case; each also gzipped, name.csv.gz).
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
-DESCRIBED = ".csv, .tsv, .jsonl / .ndjson (one JSON object per line), .json (an array of objects), each also gzipped (.gz)"
+DESCRIBED = (".csv, .tsv, .jsonl / .ndjson (one JSON object per line), .json (an array of objects), each also "
+             "gzipped (.gz)")
 DELIMITERS = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "bars"}
 
 
@@ -85,8 +86,8 @@ def _rows_csv(path: Path, raw: bytes, delimiter: str, fields: tuple[str, str]):
     start = 1  # the line where the row being read begins: a bad quote is reported there, not where parsing gave up
     try:
         if not reader.fieldnames:
-            raise BadInput(f"{path}: empty {'TSV' if delimiter == chr(9) else 'CSV'} file; the first line must name the "
-                           f"fields, e.g. text{delimiter}label")
+            kind = "TSV" if delimiter == "\t" else "CSV"
+            raise BadInput(f"{path}: empty {kind} file; the first line must name the fields, e.g. text{delimiter}label")
         start = reader.line_num + 1
         for row in reader:
             if None in row:
@@ -94,8 +95,8 @@ def _rows_csv(path: Path, raw: bytes, delimiter: str, fields: tuple[str, str]):
             yield f"{path}:{start}", f"line-{start}", row, any(start <= n <= reader.line_num for n in replaced_lines)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise BadInput(f"{path}:{start}: malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({e}); check the quotes "
-                       "of the row that starts on this line")
+        kind = "TSV" if delimiter == "\t" else "CSV"
+        raise BadInput(f"{path}:{start}: malformed {kind} ({e}); check the quotes of the row that starts on this line")
 
 
 def _delimiter(text: str, expected: str, fields: tuple[str, str]) -> str:
