@@ -127,7 +127,7 @@ def _check_outcome(result, out, valid_rows):
         assert "Traceback" not in result.output
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows)
 @pytest.mark.slow
 def test_property_jsonl_rows(extract, tmp_path, rows):
@@ -138,7 +138,7 @@ def test_property_jsonl_rows(extract, tmp_path, rows):
     _check_outcome(result, out, len(rows))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows, raw=st.binary(max_size=40))
 @pytest.mark.slow
 def test_property_csv_rows_and_raw_bytes(extract, tmp_path, rows, raw):
