@@ -28,7 +28,7 @@ from . import evaluate as _evaluate_package  # noqa: F401  (see the docstring: l
 from . import extract as _extract_package  # noqa: F401
 from . import train as _train_package  # noqa: F401
 from .common.errors import BadInput
-from .common.options import Option, path
+from .common.options import Option, at_least, path
 from .common.provenance import api_call
 
 __all__ = ["BadInput", "extract", "train", "evaluate", "load", "sweep", "export", "import_encoder"]
@@ -86,9 +86,7 @@ def load(model_dir, batch_size: int = 64):
     .features(texts) the pooled per-layer features."""
     from .evaluate.classifier import load as run
 
-    batch_size = Option("batch_size", "int", 64, "").check(batch_size)
-    if batch_size < 1:
-        raise BadInput(f"--batch-size {batch_size}: must be at least 1")
+    batch_size = at_least(Option("batch_size", "int", 64, "").check(batch_size), 1, "batch_size")
     return run(path(model_dir, "model_dir"), batch_size=batch_size)
 
 

@@ -121,15 +121,12 @@ def write_atomic(path, data: bytes, tag: str | None = None) -> None:
         if fs == "gfile":
             with _gfile().GFile(tmp, "wb") as f:
                 f.write(data)
-            _gfile().rename(tmp, path, overwrite=True)
-            return
-        from apache_beam.io.filesystem import CompressionTypes
+        else:
+            from apache_beam.io.filesystem import CompressionTypes
 
-        with fs.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-            f.write(data)
-        if fs.exists(path):
-            fs.delete([path])
-        fs.rename([tmp], [path])
+            with fs.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                f.write(data)
+    rename(tmp, path)
 
 
 def delete(path) -> None:
@@ -173,12 +170,12 @@ def listdir(path) -> list[str]:
 
 
 def rename(src, dst) -> None:
-    """Move a file, replacing dst."""
+    """Move a file, replacing dst; a failure names dst, the file the user knows."""
     if not is_url(src):
         os.replace(src, dst)
         return
     fs = _backend(src)
-    with _remote_errors(src):
+    with _remote_errors(dst):
         if fs == "gfile":
             _gfile().rename(src, dst, overwrite=True)
             return

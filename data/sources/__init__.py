@@ -99,4 +99,4 @@ def read_source(source, splits: list[str] | None, seed: int = 0, limit: int | No
     if path.is_file() and not path.name.lower().endswith(ARCHIVES):
         raise BadInput(f"{source}: not a format this tool reads; --data takes 'tfds', an IMDB archive "
                        f"(aclImdb_v1.tar.gz) or its unpacked aclImdb/ folder, or a table: {DESCRIBED}")
-    return read_imdb(Path(source), splits, seed=seed, limit=limit)
+    return read_imdb(path, splits, seed=seed, limit=limit)

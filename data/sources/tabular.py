@@ -102,13 +102,10 @@ def _rows_csv(path: Path, raw: bytes, delimiter: str, fields: tuple[str, str]):
 def _delimiter(text: str, expected: str, fields: tuple[str, str]) -> str:
     """The expected delimiter, unless the header line names both fields only when split by another
     (a tab- or semicolon-separated file named .csv, as spreadsheets save them)."""
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=expected), [])
-    if all(f in header for f in fields):
-        return expected
-    for other in DELIMITERS:
-        split = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=other), [])
-        if other != expected and all(f in split for f in fields):
-            return other
+    header = text.split("\n", 1)[0]
+    for delimiter in (expected, *DELIMITERS):
+        if all(f in next(csv.reader(io.StringIO(header), delimiter=delimiter), []) for f in fields):
+            return delimiter
     return expected
 
 

@@ -94,12 +94,15 @@ def inspect(folder: OutFolder, fields: dict, overwrite: bool, labels: list[str] 
     return _replacement(beside, fields, out)
 
 
+def _manifest_of(out: str) -> dict | None:
+    """The manifest in `out`, if it holds one."""
+    return cache_manifest.read_manifest(out) if cache_manifest.MANIFEST in entries(out) else None
+
+
 def _manifest_in(out: str, fields: dict, complete: bool = False) -> dict | None:
     """The manifest of a cache of these settings in `out` (every split finished, if complete)."""
-    if cache_manifest.MANIFEST not in entries(out):
-        return None
-    manifest = cache_manifest.read_manifest(out)
-    if manifest.get("fingerprint_fields") != fields:
+    manifest = _manifest_of(out)
+    if manifest is None or manifest.get("fingerprint_fields") != fields:
         return None
     if complete and not all(entry.get("complete") for entry in manifest.get("splits", {}).values()):
         return None
@@ -183,7 +186,7 @@ def swap_in(folder: OutFolder, manifest: dict) -> None:
     target, new = folder.target, folder.out
     manifest.pop("replaces", None)
     write(new, manifest)
-    old = cache_manifest.read_manifest(target) if cache_manifest.MANIFEST in entries(target) else None
+    old = _manifest_of(target)
     if storage.is_url(target):
         _swap_objects(new, target, old)
     else:
@@ -214,7 +217,7 @@ def _swap_folders(new: str, target: str, old: dict | None) -> None:
 def _swap_objects(new: str, target: str, old: dict | None) -> None:
     """An object store renames one object at a time: the old manifest goes first, the new one comes
     last, so a swap that stops half-way leaves the complete replacement, which the same command
-    finishes swapping in (inspect)."""
+    finishes swapping in (inspect; shards that had already moved are encoded again)."""
     storage.delete(storage.join(target, cache_manifest.MANIFEST))
     for name in own_files(old):
         storage.delete(storage.join(target, name))
@@ -226,14 +229,14 @@ def _swap_objects(new: str, target: str, old: dict | None) -> None:
 
 def replacement_note(cache: str) -> str | None:
     """For check-cache: whether `cache` is an unfinished replacement, or has one beside it."""
-    manifest = cache_manifest.read_manifest(cache) if cache_manifest.MANIFEST in entries(cache) else {}
+    manifest = _manifest_of(cache) or {}
     if manifest.get("replaces"):
         return (f"{cache} is an unfinished replacement for {manifest['replaces']}, which is untouched and is "
                 f"still the cache train reads; run the same extract command again to finish it (it is swapped "
                 f"in when complete), or remove {cache} to give up")
     beside = replacement_of(cache)
-    if storage.exists(beside) and cache_manifest.MANIFEST in entries(beside):
-        pending = cache_manifest.read_manifest(beside)
+    pending = _manifest_of(beside)
+    if pending:
         done = sum(len(entry.get("shards", [])) for entry in pending.get("splits", {}).values())
         return (f"a replacement for {cache} is being built in {beside} ({done} shards so far); {cache} is the "
                 f"cache train reads until the extract command that began it finishes (run it again to resume), "
