@@ -28,12 +28,15 @@ if __name__ == "__main__" and not __package__:
     sys.exit(main())
 
 import functools  # noqa: E402  (every import follows the clone bootstrap above)
+import itertools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
 
 # TensorFlow's C++ start-up chatter would bury the one line a user needs; results go to stdout.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -360,28 +363,38 @@ def evaluation_text(r: dict, plot) -> str:
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def predict(model_dir, texts, command_line, as_json=False):
-    if not texts:
-        texts = stdin_reviews()
-    if not texts:
+    chunks = iter([list(texts)]) if texts else stdin_reviews()
+    first = next(chunks, [])
+    if not first:
         raise BadInput("predict: no reviews to score; give them as arguments, or one per line on stdin")
     classifier = api_load(model_dir)
-    rows = []
-    if len(texts) <= PREDICT_CHUNK:
-        rows = classifier.predict(list(texts))
-    else:  # in chunks, so that a long input shows its progress on stderr
-        from .common.progress import Progress
+    # Rows are written as each chunk is scored: memory holds one chunk, whatever the input's length.
+    click.echo("[" if as_json else "| Review | Prediction | Confidence |\n|--------|------------|------------|")
+    progress, done, started = None, 0, time.perf_counter()
+    for chunk in itertools.chain([first], chunks):
+        rows = classifier.predict(chunk)
+        if as_json:
+            click.echo(("," if done else "") + ",\n".join(
+                textwrap.indent(json.dumps(json_safe(r), indent=2, allow_nan=False), "  ") for r in rows))
+        else:
+            for r in rows:
+                text = cell(r["text"])
+                text = text if len(text) <= 80 else text[:77] + "..."
+                click.echo(f"| \"{text}\" | {cell(r['label'])} | {100 * r['confidence']:.2f}% |")
+        done += len(rows)
+        if progress is None and len(chunk) == PREDICT_CHUNK:  # a long input: progress on stderr
+            from .common.progress import Progress
 
-        progress = Progress("predict", len(texts))
-        for start in range(0, len(texts), PREDICT_CHUNK):
-            rows += classifier.predict(list(texts[start:start + PREDICT_CHUNK]))
-            progress.update(len(rows))
+            progress = Progress("predict", 0)
+            progress.start = started
+        if progress is not None:
+            progress.total = done + (PREDICT_CHUNK if len(chunk) == PREDICT_CHUNK else 0)
+            progress.update(done)
+    if progress is not None:
+        progress.total = done
         progress.finish()
-    table = ["| Review | Prediction | Confidence |", "|--------|------------|------------|"]
-    for r in rows:
-        text = cell(r["text"])
-        text = text if len(text) <= 80 else text[:77] + "..."
-        table.append(f"| \"{text}\" | {cell(r['label'])} | {100 * r['confidence']:.2f}% |")
-    emit(rows, as_json, "\n".join(table))
+    if as_json:
+        click.echo("]")
 
 
 PREDICT_CHUNK = 1024  # reviews per call when the input is long: progress between calls
@@ -395,22 +408,28 @@ def cell(text: str) -> str:
     return CONTROL.sub(lambda m: named.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
 
 
-def stdin_reviews() -> list[str]:
-    """One review per stdin line, decoded as extract decodes files (invalid UTF-8 replaced, not fatal);
-    blank lines are not reviews: they are skipped, and counted on stderr."""
+def stdin_reviews():
+    """Lists of at most PREDICT_CHUNK reviews, one per stdin line, read as they are needed and decoded
+    as extract decodes files (invalid UTF-8 replaced, not fatal); blank lines are not reviews: they
+    are skipped, and counted on stderr at the end."""
     from .data.sources.reviews import decode
 
     if sys.stdin.isatty():
         click.echo("predict: reading reviews from the terminal, one per line; end with Ctrl-D", err=True)
-    raw = sys.stdin.buffer.read().split(b"\n")
-    if raw and raw[-1] == b"":
-        raw.pop()  # the newline that ends the last line starts no review
-    lines = [decode(line)[0].rstrip("\r") for line in raw]
-    texts = [line for line in lines if line.strip()]
-    blank = len(lines) - len(texts)
+    chunk, blank = [], 0
+    for raw in sys.stdin.buffer:
+        line = decode(raw[:-1] if raw.endswith(b"\n") else raw)[0].rstrip("\r")
+        if not line.strip():
+            blank += 1
+            continue
+        chunk.append(line)
+        if len(chunk) == PREDICT_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
     if blank:
         click.echo(f"predict: skipped {blank} blank line{'s' if blank > 1 else ''}", err=True)
-    return texts
 
 
 @cli.command("check-cache", help="Verify every shard of a cache (present, readable, checksum, shapes, counts, "

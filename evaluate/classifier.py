@@ -74,7 +74,9 @@ class Classifier:
         texts = _as_texts(texts)
         features = {}
         if self.featurizer is not None:
-            features = {p: v.reshape(len(v), -1) for p, v in self.featurizer.features(texts).items()}
+            # In the training cache's dtype: a float16 cache's head learned from rounded features.
+            features = {p: v.reshape(len(v), -1).astype(self.settings.feature_dtype)
+                        for p, v in self.featurizer.features(texts).items()}
         if self.predictor.reads_ngrams:
             features["ngrams"] = Ngrams(*lexical_features(texts, self.settings.ngrams))
         return features

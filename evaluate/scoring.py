@@ -11,7 +11,8 @@ from ..common.folders import check_target, write_folder
 from ..common.options import parse
 from ..common.provenance import api_call, record
 from ..extract.cache.manifest import differences, labels_of, read_manifest
-from ..extract.cache.read import read_split
+from ..common.progress import Progress
+from ..extract.cache.read import open_split
 from ..train.metrics import classification_metrics
 from ..train.model_dir import load_predictor, model_labels
 from .options import EVALUATE
@@ -50,12 +51,16 @@ def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
         raise BadInput(f"--cache {cache}: its label {unknown[0]!r} is not one of the model's ({', '.join(classes)}); "
                        "evaluate on a cache of the same labelled data")
     to_model = np.array([classes.index(name) for name in labels_of(manifest)], np.int64)
-    features, labels, _, _ = read_split(cache, split, poolings=list(predictor.spec.poolings),
-                                        lexical=predictor.reads_ngrams)
-    labels = to_model[labels]
-    if not len(labels):
+    reader = open_split(cache, split, list(predictor.spec.poolings), predictor.reads_ngrams, manifest)
+    if not len(reader):
         raise BadInput(f"--cache {cache}: split '{split}' is empty")
-    probs = predictor.probabilities(features)
+    probs, labels = [], []
+    progress = Progress(f"evaluate {split}", len(reader))
+    for chunk in reader.chunks():  # a shard at a time: memory holds one shard and the probabilities
+        probs.append(np.asarray(predictor.probabilities(chunk.features), np.float64))
+        labels.append(to_model[chunk.labels])
+        progress.update(sum(map(len, labels)))
+    probs, labels = np.concatenate(probs), np.concatenate(labels)
     result = {"split": split, "cache": str(cache), "model_dir": str(model_dir),
               **classification_metrics(labels, probs, classes)}
     if plot is not None:

@@ -69,7 +69,10 @@ class _Inputs:
 
     def pooled(self, poolings):
         m = self._model
-        return text_features(m.preprocessor, m.encoder, m.settings, self.text, poolings)
+        pooled = text_features(m.preprocessor, m.encoder, m.settings, self.text, poolings)
+        if m.settings.feature_dtype == "float16":  # the rounding the head's training cache stored
+            pooled = {p: tf.cast(tf.cast(v, tf.float16), tf.float32) for p, v in pooled.items()}
+        return pooled
 
     def ngram_ids(self):
         return ngram_ids(self.text, self._model.settings.ngrams)

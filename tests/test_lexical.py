@@ -127,16 +127,29 @@ def test_three_classes_fused(tmp_path, tiny_models, runner, cli_main):
     assert m["labels"] == ["negative", "neutral", "positive"] and m["accuracy"] > 0.5
 
 
+class _Shards:
+    """Rows' one method that count_ngrams reads, over chunks given here."""
+
+    def __init__(self, chunks):
+        self._chunks = chunks
+
+    def chunks(self, features=True):
+        yield from self._chunks
+
+
 def test_naive_bayes_ratios_and_scores_by_hand():
     from mlbert.extract.cache.shards import Ngrams
-    from mlbert.train.lexical import LexicalModel, columns, nb_ratios
+    from mlbert.train.lexical import LexicalModel, count_ngrams, nb_ratios
 
     vocab = np.array([3, 7, 9], np.int32)
     docs = Ngrams(np.array([3, 7, 7, 9, 3, 9], np.int32), np.array([2, 2, 2], np.int32))
-    cols, known = columns(vocab, docs.ids)
-    rows = np.repeat(np.arange(3), docs.counts)
     y = np.array([1, 0, 1])
-    ratios = nb_ratios(cols[known], rows[known], y, 2, 3)[:, 0]
+    # Two shards, counted one after the other and merged.
+    ids, counts = count_ngrams(_Shards([({"ngrams": docs.take([0, 1])}, y[:2]), ({"ngrams": docs.take([2])}, y[2:])]),
+                               2)
+    np.testing.assert_array_equal(ids, vocab)
+    np.testing.assert_array_equal(counts, [[0, 2], [1, 1], [1, 1]])  # reviews holding each id: neg, pos
+    ratios = nb_ratios(counts)[:, 0]
     p, q = np.array([1 + 2, 1 + 1, 1 + 1]), np.array([1 + 0, 1 + 1, 1 + 1])  # counts per id in pos / neg docs
     np.testing.assert_allclose(ratios, np.log(p / p.sum()) - np.log(q / q.sum()), rtol=1e-6)
     model = LexicalModel(vocab, np.array([[1.0], [2.0], [4.0]], np.float32), np.array([0.5], np.float32))

@@ -120,6 +120,7 @@ def test_evaluate_loss_matches_keras(trained, extracted):
     ours = mlbert.evaluate(extracted, trained)
     model, config = load_model_dir(trained)
     features, labels, _, _ = read_split(extracted, "test")
+    model.compile(loss="binary_crossentropy", metrics=["accuracy"])  # the model dir keeps no optimizer
     loss, accuracy = model.evaluate(select(features, InputSpec.from_dict(config["input"])),
                                     labels.astype("float32"), verbose=0)
     assert ours["loss"] == pytest.approx(loss, abs=1e-4)

@@ -1,123 +1,227 @@
-"""Training heads: early stopping that keeps the best epoch, ensembles of seeded heads, refits."""
+"""Training heads on rows streamed from the cache: the N heads of an ensemble (or one) side by side in
+one pass over the data, each early-stopped on its own validation accuracy and kept at its best epoch,
+and refits that keep each head at the epoch count chosen for it."""
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .config import HeadConfig
-from .head import average_heads, build_head, mix_weights
-from .inputs import InputSpec
+from .head import build_heads, mix_weights
+from .inputs import InputSpec, select
 from .metrics import accuracy_and_loss, class_probabilities
+from .rows import Rows
+
+PREDICT_BATCH = 4096
+STATS_ROWS = 1024
 
 
-class KeepBest(keras.callbacks.Callback):
-    """Early stopping on validation accuracy that restores the best epoch's weights however training ends.
-
-    Keras's EarlyStopping restores them only when it stops training itself, not when the epoch
-    limit comes first.
-    """
-
-    def __init__(self, patience: int):
-        super().__init__()
-        self.patience = patience
-        self.best, self.best_epoch, self.best_weights, self.wait = -np.inf, -1, None, 0
-        self.epoch_seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_seconds.append(time.perf_counter() - self._t0)
-        value = logs["val_accuracy"]
-        if value > self.best:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            self.best_weights = self.model.get_weights()
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+def rows_of(features: dict, spec: InputSpec, lo: int, hi: int) -> dict:
+    """Rows lo:hi of the poolings a head reads (views, not copies)."""
+    return {p: features[p][lo:hi] for p in spec.poolings}
 
 
-def _new_head(x, cfg: HeadConfig, spec: InputSpec, n_classes: int, name: str = "head"):
-    keras.utils.set_random_seed(cfg.seed)
-    # Statistics of the rows it trains on only: validation rows stay unseen until they are scored.
-    stats = (x.mean(axis=0, dtype=np.float64), x.var(axis=0, dtype=np.float64)) if cfg.standardize else None
-    return build_head(x.shape[1], cfg, (len(spec.poolings), len(spec.layers), spec.hidden_size),
-                      standardize=stats, name=name, n_classes=n_classes)
+def statistics(rows: Rows, spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and variance of the rows, float64, in one streaming pass (chunks merged
+    by Chan et al.'s pairwise update: as exact as computing them on every row at once)."""
+    n, mean, m2 = 0, np.zeros(spec.dim), np.zeros(spec.dim)
+    pieces = ((features, lo) for features, _ in rows.chunks() for lo in range(0, len(_), STATS_ROWS))
+    for features, lo in pieces:  # in pieces: a shard in float64 would be four times its stored size
+        x = select(rows_of(features, spec, lo, lo + STATS_ROWS), spec).astype(np.float64)
+        k = len(x)
+        chunk_mean = x.mean(axis=0)
+        chunk_m2 = ((x - chunk_mean) ** 2).sum(axis=0)
+        delta = chunk_mean - mean
+        total = n + k
+        mean = mean + delta * (k / total)
+        m2 = m2 + chunk_m2 + delta ** 2 * (n * k / total)
+        n = total
+    return mean, m2 / max(n, 1)
 
 
-def fit_head(train, validation, cfg: HeadConfig, spec: InputSpec, n_classes: int, verbose: int = 0,
-             name: str = "head"):
-    """Train one head from arrays in memory, train = (x, y) and validation = (xv, yv). Returns
-    (model, history dict)."""
-    (x, y), (xv, yv) = train, validation
-    model = _new_head(x, cfg, spec, n_classes, name)
-    keep = KeepBest(cfg.patience)
-    hist = model.fit(x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, validation_data=(xv, yv),
-                     callbacks=[keep], verbose=verbose, shuffle=True)
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    history.update(best_epoch=keep.best_epoch + 1, epochs_run=len(keep.epoch_seconds),
-                   epoch_seconds=[round(s, 3) for s in keep.epoch_seconds], layer_weights=mix_weights(model))
-    return model, history
+class Trainer:
+    """One model of N heads, its optimizer, and the compiled loops that train and score it."""
+
+    def __init__(self, cfg: HeadConfig, spec: InputSpec, n_classes: int, stats, seeds):
+        keras.utils.set_random_seed(seeds[0])
+        self.cfg, self.spec, self.n_classes, self.n = cfg, spec, n_classes, len(seeds)
+        self.model, self.heads = build_heads(spec.dim, cfg, (len(spec.poolings), len(spec.layers), spec.hidden_size),
+                                             standardize=stats, n_classes=n_classes, seeds=seeds)
+        self.normalize = self.model.get_layer("standardize") if stats is not None else None
+        self.optimizer = keras.optimizers.Adam(learning_rate=cfg.lr)
+        self.optimizer.build(self.heads.trainable_variables)
+        batch, heads, binary = cfg.batch_size, self.heads, n_classes == 2
+
+        def inputs(x):
+            return self.normalize(x) if self.normalize is not None else x
+
+        def losses(z, y):
+            if binary:
+                per_row = tf.nn.sigmoid_cross_entropy_with_logits(tf.broadcast_to(y[:, None], tf.shape(z)), z)
+            else:
+                labels = tf.broadcast_to(tf.cast(y, tf.int32)[:, None], tf.shape(z)[:2])
+                per_row = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, z)
+            return tf.reduce_mean(per_row, axis=0)  # [N]
+
+        @tf.function(reduce_retracing=True)
+        def train_buffer(x, y):
+            # The buffer's batches in one call into TensorFlow: per-step Python overhead would
+            # otherwise dominate an epoch of a small head.
+            steps = (tf.shape(x)[0] + batch - 1) // batch
+            total, correct = tf.zeros([self.n]), tf.zeros([self.n])
+            for i in tf.range(steps):
+                xb, yb = x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]
+                with tf.GradientTape() as tape:
+                    z = heads.logits(inputs(xb), training=True)
+                    loss = losses(z, yb)
+                    summed = tf.reduce_sum(loss)  # each head's gradient is its own loss's
+                self.optimizer.apply(tape.gradient(summed, heads.trainable_variables), heads.trainable_variables)
+                rows = tf.cast(tf.shape(xb)[0], tf.float32)
+                total += loss * rows
+                pred = tf.cast(z > 0, tf.float32) if binary else tf.cast(tf.argmax(z, axis=-1), tf.float32)
+                correct += tf.reduce_sum(tf.cast(tf.equal(pred, tf.cast(yb, tf.float32)[:, None]), tf.float32),
+                                         axis=0)
+            return total, correct
+
+        @tf.function(reduce_retracing=True)
+        def logits(x):
+            return heads.logits(inputs(x), training=False)
+
+        self._train_buffer, self._logits = train_buffer, logits
+
+    def epoch(self, rows: Rows, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """One pass over the rows, shuffled; each head's mean training loss and accuracy, and seconds."""
+        start, n = time.perf_counter(), 0
+        total, correct = np.zeros(self.n), np.zeros(self.n)
+        dtype = np.float32 if self.n_classes == 2 else np.int32
+        for x, y in rows.shuffled(lambda f: select(f, self.spec), 4 * self.spec.dim, self.cfg.batch_size, seed):
+            t, c = self._train_buffer(tf.constant(x), tf.constant(y.astype(dtype)))
+            total, correct, n = total + t.numpy(), correct + c.numpy(), n + len(y)
+        return total / max(n, 1), correct / max(n, 1), time.perf_counter() - start
+
+    def head_probabilities(self, rows: Rows) -> np.ndarray:
+        """float64 [n, N, classes]: every head's probabilities of the rows, in reading order."""
+        found = []
+        for features, y in rows.chunks():
+            for lo in range(0, len(y), PREDICT_BATCH):
+                x = select(rows_of(features, self.spec, lo, lo + PREDICT_BATCH), self.spec)
+                found.append(self._logits(tf.constant(x)).numpy().astype(np.float64))
+        if not found:
+            return np.zeros((0, self.n, self.n_classes))
+        z = np.concatenate(found)
+        if self.n_classes == 2:
+            p = 1 / (1 + np.exp(-z))
+            return np.stack([1 - p, p], axis=-1)
+        z = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def snapshot(self) -> list[np.ndarray]:
+        return [v.numpy() for v in self.heads.weights]
+
+    def keep(self, kept: list[np.ndarray], current: list[np.ndarray], head: int) -> None:
+        """Copy one head's part of every variable from current into kept."""
+        for v, k, c in zip(self.heads.weights, kept, current):
+            index = [slice(None)] * c.ndim
+            index[self.heads.head_axis[v.path]] = head
+            k[tuple(index)] = c[tuple(index)]
+
+    def restore(self, kept: list[np.ndarray]) -> None:
+        for v, k in zip(self.heads.weights, kept):
+            v.assign(k)
 
 
-def refit_head(x, y, cfg: HeadConfig, spec: InputSpec, n_classes: int, epochs: int, verbose: int = 0,
-               name: str = "head"):
-    """A fresh head trained on every given row for a fixed number of epochs, chosen on validation
-    before. Returns (model, history dict of its training loss and accuracy)."""
-    model = _new_head(x, cfg, spec, n_classes, name)
-    hist = model.fit(x, y, batch_size=cfg.batch_size, epochs=epochs, verbose=verbose, shuffle=True)
-    return model, {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+def _shuffle_seed(cfg: HeadConfig, epoch: int) -> int:
+    return cfg.seed * 1_000_003 + epoch
 
 
-def _member(cfg: HeadConfig, i: int) -> tuple[HeadConfig, str]:
-    """Head i of an ensemble: its own seed, and a name unique within the ensemble model."""
-    return dataclasses.replace(cfg, seed=cfg.seed + i, ensemble=1), f"head_{i}"
-
-
-def fit_model(x, y, xv, yv, cfg: HeadConfig, spec: InputSpec, n_classes: int, verbose: int = 0):
-    """cfg.ensemble heads (seeds cfg.seed, cfg.seed + 1, ...), each early-stopped on the validation
-    rows; more than one are averaged into one model (docs/results.md measures what that gains).
+def fit_model(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int,
+              verbose: int = 0):
+    """cfg.ensemble heads (seeds cfg.seed, cfg.seed + 1, ...) trained together, each early-stopped on
+    the validation rows' accuracy (patience cfg.patience) and kept at its best epoch; more than
+    one are averaged into one model (docs/results.md measures what that gains).
     Returns (model, history, summary): the summary's figures are the kept model's."""
-    if cfg.ensemble == 1:
-        model, history = fit_head((x, y), (xv, yv), cfg, spec, n_classes, verbose)
-        best = history["best_epoch"] - 1
-        return model, history, {"best_epoch": history["best_epoch"], "epochs_run": history["epochs_run"],
-                                "val_accuracy": history["val_accuracy"][best], "val_loss": history["val_loss"][best],
-                                "epoch_seconds": history["epoch_seconds"]}
-    heads, members = [], []
-    for i in range(cfg.ensemble):
-        member, name = _member(cfg, i)
-        head, history = fit_head((x, y), (xv, yv), member, spec, n_classes, verbose, name)
-        heads.append(head)
-        members.append(history)
-    model = average_heads(heads, x.shape[1])
-    accuracy, loss = accuracy_and_loss(yv, class_probabilities(model.predict(xv, batch_size=1024, verbose=0),
-                                                               n_classes))
-    history = {"members": members, "layer_weights": mix_weights(model)}
-    return model, history, {
-        "best_epoch": [h["best_epoch"] for h in members], "epochs_run": [h["epochs_run"] for h in members],
-        "val_accuracy": accuracy, "val_loss": loss,
-        "member_val_accuracy": [h["val_accuracy"][h["best_epoch"] - 1] for h in members],
-        "epoch_seconds": [s for h in members for s in h["epoch_seconds"]]}
+    seeds = [cfg.seed + i for i in range(cfg.ensemble)]
+    stats = statistics(train, spec) if cfg.standardize else None
+    trainer = Trainer(cfg, spec, n_classes, stats, seeds)
+    yv = validation.labels().astype(np.int64)
+    n = len(seeds)
+    curves = [{"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []} for _ in seeds]
+    best, best_epoch, wait = np.full(n, -np.inf), np.zeros(n, int), np.zeros(n, int)
+    kept, kept_probs, seconds = trainer.snapshot(), np.zeros((len(yv), n, n_classes)), []
+    for epoch in range(cfg.epochs):
+        loss, accuracy, took = trainer.epoch(train, _shuffle_seed(cfg, epoch))
+        seconds.append(round(took, 3))
+        probs = trainer.head_probabilities(validation)
+        current = None
+        for h in range(n):
+            val_accuracy, val_loss = accuracy_and_loss(yv, probs[:, h])
+            for key, value in zip(("loss", "accuracy", "val_loss", "val_accuracy"),
+                                  (loss[h], accuracy[h], val_loss, val_accuracy)):
+                curves[h][key].append(float(value))
+            if wait[h] >= cfg.patience:
+                continue  # stopped: it trains on with the others, but its kept epoch is final
+            if val_accuracy > best[h]:
+                best[h], best_epoch[h], wait[h] = val_accuracy, epoch, 0
+                current = trainer.snapshot() if current is None else current
+                trainer.keep(kept, current, h)
+                kept_probs[:, h] = probs[:, h]
+            else:
+                wait[h] += 1
+        if verbose:
+            print(f"epoch {epoch + 1}: val_accuracy " + " ".join(f"{a:.4f}" for a in curves[0]["val_accuracy"][-1:]),
+                  flush=True)
+        if (wait >= cfg.patience).all():
+            break
+    trainer.restore(kept)
+    epochs_run = [int(min(len(curves[h]["loss"]), best_epoch[h] + 1 + cfg.patience)) for h in range(n)]
+    members = [{**curves[h], "best_epoch": int(best_epoch[h]) + 1, "epochs_run": epochs_run[h]} for h in range(n)]
+    for h in range(n):  # each head's curve ends where it stopped, as when heads trained one by one
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            members[h][key] = members[h][key][:epochs_run[h]]
+    mean_probs = kept_probs.mean(axis=1)
+    val_accuracy, val_loss = accuracy_and_loss(yv, mean_probs)
+    summary = {"val_accuracy": val_accuracy, "val_loss": val_loss if val_loss is not None else float("nan"),
+               "epoch_seconds": seconds, "epochs_trained": len(seconds)}
+    if n == 1:
+        history = {**{k: members[0][k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")},
+                   "best_epoch": members[0]["best_epoch"], "epochs_run": epochs_run[0], "epoch_seconds": seconds,
+                   "layer_weights": mix_weights(trainer.model)}
+        summary.update(best_epoch=members[0]["best_epoch"], epochs_run=epochs_run[0])
+    else:
+        history = {"members": members, "layer_weights": mix_weights(trainer.model), "epoch_seconds": seconds}
+        summary.update(best_epoch=[m["best_epoch"] for m in members], epochs_run=epochs_run,
+                       member_val_accuracy=[m["val_accuracy"][m["best_epoch"] - 1] for m in members])
+    if not np.isfinite(np.asarray(curves[0]["loss"])).all():
+        summary["val_loss"] = float("nan")
+    return trainer.model, history, summary
 
 
-def refit_model(x, y, cfg: HeadConfig, spec: InputSpec, n_classes: int, best_epochs, verbose: int = 0):
-    """refit_head for each head of fit_model's, with that head's own epoch count; best_epochs is an
-    int for one head, a list for an ensemble. Returns (model, history)."""
-    if cfg.ensemble == 1:
-        return refit_head(x, y, cfg, spec, n_classes, best_epochs, verbose)
-    heads, histories = [], []
-    for i, epochs in enumerate(best_epochs):
-        member, name = _member(cfg, i)
-        head, history = refit_head(x, y, member, spec, n_classes, epochs, verbose, name)
-        heads.append(head)
-        histories.append(history)
-    return average_heads(heads, x.shape[1]), {"members": histories}
+def refit_model(rows: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, best_epochs, verbose: int = 0):
+    """Fresh heads trained on every given row, head h kept after best_epochs[h] epochs (an int for one
+    head), chosen on validation before. Returns (model, history of the training loss and accuracy)."""
+    counts = [best_epochs] if isinstance(best_epochs, int) else list(best_epochs)
+    seeds = [cfg.seed + i for i in range(len(counts))]
+    trainer = Trainer(cfg, spec, n_classes, statistics(rows, spec) if cfg.standardize else None, seeds)
+    kept = trainer.snapshot()
+    curves = [{"loss": [], "accuracy": []} for _ in seeds]
+    for epoch in range(max(counts)):
+        loss, accuracy, _ = trainer.epoch(rows, _shuffle_seed(cfg, epoch))
+        current = None
+        for h, count in enumerate(counts):
+            if epoch < count:
+                curves[h]["loss"].append(float(loss[h]))
+                curves[h]["accuracy"].append(float(accuracy[h]))
+            if epoch + 1 == count:
+                current = trainer.snapshot() if current is None else current
+                trainer.keep(kept, current, h)
+    trainer.restore(kept)
+    return trainer.model, (curves[0] if isinstance(best_epochs, int) else {"members": curves})
+
+
+def predict_probabilities(model, x: np.ndarray, n_classes: int) -> np.ndarray:
+    """float64 [n, classes] of a model dir's Keras model (Heads, or a head saved before them)."""
+    return class_probabilities(model.predict(x, batch_size=PREDICT_BATCH, verbose=0), n_classes)

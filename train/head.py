@@ -1,15 +1,16 @@
 """The original recipe's classifier head: Dense blocks with BatchNorm, ReLU and Dropout, then a sigmoid unit,
-optionally behind a mix of the encoder's layers and a standardisation of the features."""
+optionally behind a mix of the encoder's layers and a standardisation of the features; N of them side
+by side for an ensemble."""
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
-
 
 
 @keras.saving.register_keras_serializable(package="multilayer_bert_sentiment")
 class LayerMix(keras.layers.Layer):
-    """Mixes per-layer features [batch, poolings * layers * hidden] into [batch, poolings * hidden].
+    """Kept so that model dirs written before Heads load. Mixes per-layer features [batch, poolings * layers * hidden] into [batch, poolings * hidden].
 
     'mean' averages the layers; 'learned' is ELMo's scalar mix: softmax-normalised weights, one per
     layer, and a scale, trained with the head.
@@ -37,52 +38,150 @@ class LayerMix(keras.layers.Layer):
                 "hidden": self.hidden, "learned": self.learned}
 
 
-def build_head(input_dim: int, cfg, shape: tuple[int, int, int] | None = None, standardize=None,
-               name: str = "head", n_classes: int = 2) -> keras.Model:
-    """The head of a HeadConfig (hidden, dropout, lr, layer_mix). shape = (poolings, layers, hidden
-    size) of the input; needed unless layer_mix is 'concat'.
+def glorot(rng: np.random.Generator, fan_in: int, fan_out: int, shape) -> np.ndarray:
+    """Keras's default Dense initialiser (Glorot uniform), drawn from a head's own generator."""
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, shape).astype(np.float32)
 
-    Two classes: the original recipe's head exactly, one sigmoid unit (the second class's probability) and
-    binary cross-entropy. More: the same hidden stack, a softmax over the classes and categorical
-    cross-entropy.
+
+@keras.saving.register_keras_serializable(package="multilayer_bert_sentiment")
+class Heads(keras.layers.Layer):
+    """N heads of the original recipe side by side: per head, Dense blocks with BatchNorm, ReLU and
+    Dropout, then the output unit(s); optionally behind a mix of the encoder's layers.
+
+    The heads share the input, so the first layer of all N is one matmul [batch, input] x
+    [input, N * units], and each later layer one batched matmul: reading and feeding the data is
+    paid once for the ensemble, and the matmuls are large. No variable is shared between heads,
+    and the training loss is the sum of the heads' losses, so each head learns as if alone (on the
+    same batches); each is initialised from its own seed.
+
+    logits(x, training) gives [batch, N] (two classes: each head's log-odds of the second class) or
+    [batch, N, classes]; calling the layer gives the heads' mean probabilities, [batch, 1] or
+    [batch, classes], which is what a model dir's model outputs.
+
+    mix: None (concatenated layers), or (poolings, layers, hidden size, learned): 'mean' averages
+    the encoder's layers, 'learned' is ELMo's scalar mix, softmax weights and a scale, per head.
+    """
+
+    def __init__(self, heads: int, hidden, dropout, n_classes: int, input_dim: int, seeds, mix=None, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.hidden, self.dropout = heads, [int(h) for h in hidden], [float(d) for d in dropout]
+        self.n_classes, self.input_dim, self.seeds = n_classes, input_dim, [int(s) for s in seeds]
+        self.mix = list(mix) if mix else None
+        self.outputs_per_head = 1 if n_classes == 2 else n_classes
+        self.dropout_seed = keras.random.SeedGenerator(self.seeds[0])
+        self.head_axis: dict[str, int] = {}
+
+    def _weight(self, name, value, axis, trainable=True):
+        v = self.add_weight(shape=value.shape, initializer="zeros", name=name, trainable=trainable)
+        v.assign(value)  # drawn here, per head: an initializer object would be saved with the model
+        self.head_axis[v.path] = axis
+        return v
+
+    def build(self, input_shape):
+        n, rngs = self.heads, [np.random.default_rng(s) for s in self.seeds]
+        width = self.input_dim
+        self.learned = bool(self.mix and self.mix[3])
+        if self.mix:
+            poolings, layers, size, _ = self.mix
+            width = poolings * size
+            self.layer_logits = self._weight("layer_logits", np.zeros((n, layers), np.float32), 0, self.learned)
+            self.scale = self._weight("scale", np.ones(n, np.float32), 0, self.learned)
+        self.blocks = []
+        for i, units in enumerate(self.hidden):
+            if i == 0 and not self.learned:  # one matmul for every head: [input, N, units]
+                kernel = np.stack([glorot(r, width, units, (width, units)) for r in rngs], axis=1)
+                axis = 1
+            else:
+                kernel = np.stack([glorot(r, width, units, (width, units)) for r in rngs])
+                axis = 0
+            zeros, ones = np.zeros((n, units), np.float32), np.ones((n, units), np.float32)
+            self.blocks.append({
+                "kernel": self._weight(f"kernel_{i}", kernel, axis), "bias": self._weight(f"bias_{i}", zeros, 0),
+                "gamma": self._weight(f"gamma_{i}", ones, 0), "beta": self._weight(f"beta_{i}", zeros, 0),
+                "moving_mean": self._weight(f"moving_mean_{i}", zeros, 0, trainable=False),
+                "moving_variance": self._weight(f"moving_variance_{i}", ones, 0, trainable=False)})
+            width = units
+        k = self.outputs_per_head
+        self.out_kernel = self._weight("out_kernel", np.stack([glorot(r, width, k, (width, k)) for r in rngs]), 0)
+        self.out_bias = self._weight("out_bias", np.zeros((n, k), np.float32), 0)
+
+    def layer_weights(self):
+        """[N, layers]: each head's softmax weights of the encoder's layers."""
+        return ops.softmax(self.layer_logits, axis=-1)
+
+    def _mixed(self, x):
+        poolings, layers, size, _ = self.mix
+        x = ops.reshape(x, (-1, poolings, layers, size))
+        w = self.layer_weights()
+        if not self.learned:  # the same mean for every head: the first matmul stays shared
+            mixed = ops.einsum("bpls,l->bps", x, w[0]) * self.scale[0]
+            return ops.reshape(mixed, (-1, poolings * size))
+        mixed = ops.einsum("bpls,nl->bnps", x, w) * ops.reshape(self.scale, (1, -1, 1, 1))
+        return ops.reshape(mixed, (-1, self.heads, poolings * size))
+
+    def logits(self, x, training=False):
+        x = self._mixed(x) if self.mix else x
+        for i, (block, rate) in enumerate(zip(self.blocks, self.dropout)):
+            kernel = block["kernel"]
+            if i == 0 and not self.learned:  # [batch, input] x [input, N * units]
+                width = ops.shape(kernel)[0]
+                h = ops.reshape(ops.matmul(x, ops.reshape(kernel, (width, -1))), (-1, self.heads, kernel.shape[2]))
+            else:  # [batch, N, in] x [N, in, units]
+                h = ops.einsum("bni,niu->bnu", x, kernel)
+            h = h + block["bias"]
+            if training:  # batch statistics per head and unit, and the moving averages Keras keeps
+                mean, variance = ops.mean(h, axis=0), ops.var(h, axis=0)
+                block["moving_mean"].assign(block["moving_mean"] * MOMENTUM + mean * (1 - MOMENTUM))
+                block["moving_variance"].assign(block["moving_variance"] * MOMENTUM + variance * (1 - MOMENTUM))
+            else:
+                mean, variance = block["moving_mean"], block["moving_variance"]
+            h = (h - mean) * ops.rsqrt(variance + EPSILON) * block["gamma"] + block["beta"]
+            h = ops.relu(h)
+            if training and rate > 0:
+                h = keras.random.dropout(h, rate, seed=self.dropout_seed)
+            x = h
+        z = ops.einsum("bni,nik->bnk", x, self.out_kernel) + self.out_bias
+        return z[:, :, 0] if self.n_classes == 2 else z
+
+    def call(self, x):
+        z = self.logits(x, training=False)
+        if self.n_classes == 2:
+            return ops.mean(ops.sigmoid(z), axis=1, keepdims=True)
+        return ops.mean(ops.softmax(z, axis=-1), axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads, "hidden": self.hidden, "dropout": self.dropout,
+                "n_classes": self.n_classes, "input_dim": self.input_dim, "seeds": self.seeds, "mix": self.mix}
+
+
+MOMENTUM, EPSILON = 0.99, 1e-3  # Keras BatchNormalization's defaults, as the original recipe had them
+
+
+def build_heads(input_dim: int, cfg, shape: tuple[int, int, int] | None = None, standardize=None,
+                n_classes: int = 2, seeds=None) -> tuple[keras.Model, "Heads"]:
+    """The model of a HeadConfig (hidden, dropout, layer_mix, ensemble) and its Heads layer: features
+    [batch, input] -> mean probability [batch, 1] (two classes) or probabilities [batch, classes].
+    shape = (poolings, layers, hidden size) of the input, needed unless layer_mix is 'concat'; seeds,
+    one per head (default cfg.seed, cfg.seed + 1, ...).
 
     standardize = (mean, variance) per feature, from the training rows: the model then scales its
     input to zero mean and unit variance itself, so evaluate, predict and the exported model apply
     the same statistics. BERT layers differ in scale by an order of magnitude, and the original
     recipe's head sees them raw; standardised, every layer starts on an equal footing.
     """
-    hidden, dropout, lr, layer_mix = list(cfg.hidden), list(cfg.dropout), cfg.lr, cfg.layer_mix
-    if len(hidden) != len(dropout):
+    if len(cfg.hidden) != len(cfg.dropout):
         raise ValueError("hidden and dropout need one entry per layer")
-    layers = [keras.Input(shape=(input_dim,), name="features")]
+    seeds = seeds if seeds is not None else [cfg.seed + i for i in range(cfg.ensemble)]
+    mix = None if cfg.layer_mix == "concat" else (*shape, cfg.layer_mix == "learned")
+    features = keras.Input(shape=(input_dim,), name="features")
+    x = features
     if standardize is not None:
         mean, variance = standardize
-        layers.append(keras.layers.Normalization(mean=mean, variance=variance, name="standardize"))
-    if layer_mix != "concat":
-        layers.append(LayerMix(*shape, learned=layer_mix == "learned", name="layer_mix"))
-    for units, rate in zip(hidden, dropout):
-        layers += [keras.layers.Dense(units), keras.layers.BatchNormalization(),
-                   keras.layers.Activation("relu"), keras.layers.Dropout(rate)]
-    binary = n_classes == 2
-    layers.append(keras.layers.Dense(1, activation="sigmoid", name="positive") if binary else
-                  keras.layers.Dense(n_classes, activation="softmax", name="probabilities"))
-    model = keras.Sequential(layers, name=name)
-    # Many small steps per call into TensorFlow: the head is tiny, so per-step Python overhead
-    # would otherwise dominate an epoch. Results are the same step for step.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
-                  loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-                  metrics=["accuracy"], steps_per_execution=64)
-    return model
-
-
-def average_heads(heads: list[keras.Model], input_dim: int) -> keras.Model:
-    """One model whose output is the mean of the heads' probabilities: an ensemble that evaluate,
-    predict and export load and call like a single head."""
-    features = keras.Input(shape=(input_dim,), name="features")
-    # Left uncompiled: it is never trained as a whole, and a compiled one would save an optimizer
-    # that loading then warns about.
-    name = "positive" if heads[0].outputs[0].shape[-1] == 1 else "probabilities"
-    return keras.Model(features, keras.layers.Average(name=name)([h(features) for h in heads]), name="ensemble")
+        x = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(x)
+    heads = Heads(len(seeds), cfg.hidden, cfg.dropout, n_classes, input_dim, seeds, mix,
+                  name="positive" if n_classes == 2 else "probabilities")
+    return keras.Model(features, heads(x), name="ensemble" if len(seeds) > 1 else "head"), heads
 
 
 def mix_weights(model: keras.Model) -> list[float] | None:
@@ -90,6 +189,8 @@ def mix_weights(model: keras.Model) -> list[float] | None:
     an ensemble, the mean over its heads."""
     found = [keras.ops.convert_to_numpy(layer.layer_weights()) for layer in _layers(model)
              if isinstance(layer, LayerMix)]
+    found += [w for layer in _layers(model) if isinstance(layer, Heads) and layer.mix
+              for w in keras.ops.convert_to_numpy(layer.layer_weights())]
     return [float(w) for w in sum(found) / len(found)] if found else None
 
 

@@ -24,9 +24,10 @@ ALPHA = 1.0  # add-one smoothing of the naive-Bayes counts
 class LexicalConfig:
     l2: float = 1e-4  # weight of the squared weights in the loss, per training row
     min_df: int = 2  # an n-gram enters the vocabulary when at least this many training reviews hold it
-    lr: float = 0.02  # Adam's step on the full-batch gradient
-    steps: int = 300  # at most; early stopping on validation picks the step kept
-    patience: int = 20  # steps without a better validation loss before stopping
+    lr: float = 0.02  # Adam's step
+    epochs: int = 100  # at most; early stopping on validation picks the step kept
+    patience: int = 5  # epochs without a better validation loss before stopping
+    batch: int = 1024  # reviews per step
 
 
 @dataclasses.dataclass
@@ -82,43 +83,70 @@ def _design(vocab, ngrams):
     return cols[known].astype(np.int32), rows[known]
 
 
-def nb_ratios(cols, rows, y, n_classes: int, vocab_size: int) -> np.ndarray:
-    """float32 [V, K]: log((a + count in class) / total) - log((a + count elsewhere) / total), per
-    column and per scored class (the second class for two classes; each class, one-vs-rest, else)."""
+def count_ngrams(rows, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids int32 [D], counts int64 [D, classes]): every distinct n-gram of the rows and how many
+    reviews of each class hold it, in one streaming pass. Memory grows with the distinct n-grams,
+    never with the reviews: per-shard counts are merged whenever they outgrow what is merged."""
+    merged = (np.zeros(0, np.int32), np.zeros((0, n_classes), np.int64))
+    pending, size = [], 0
+
+    def merge(parts):
+        ids = np.concatenate([p[0] for p in parts])
+        unique, inverse = np.unique(ids, return_inverse=True)
+        counts = np.zeros((len(unique), n_classes), np.int64)
+        np.add.at(counts, inverse, np.concatenate([p[1] for p in parts]))
+        return unique.astype(np.int32), counts
+
+    for features, y in rows.chunks(features=False):
+        ngrams = features["ngrams"]
+        labels = np.repeat(np.asarray(y, np.int64), ngrams.counts)
+        unique, inverse = np.unique(ngrams.ids, return_inverse=True)  # ids are distinct within a review
+        counts = np.bincount(inverse * n_classes + labels, minlength=len(unique) * n_classes)
+        pending.append((unique, counts.reshape(len(unique), n_classes)))
+        size += len(unique)
+        if size > max(len(merged[0]), 2**22):
+            merged, pending, size = merge([merged, *pending]), [], 0
+    return merge([merged, *pending]) if pending else merged
+
+
+def nb_ratios(counts: np.ndarray) -> np.ndarray:
+    """float32 [V, K] from per-class review counts [V, classes]: log((a + count in class) / total) -
+    log((a + count elsewhere) / total), per column and per scored class (the second class for two
+    classes; each class, one-vs-rest, else)."""
+    n_classes = counts.shape[1]
     scored = [1] if n_classes == 2 else range(n_classes)
     ratios = []
     for c in scored:
-        inside = y[rows] == c
-        p = ALPHA + np.bincount(cols[inside], minlength=vocab_size)
-        q = ALPHA + np.bincount(cols[~inside], minlength=vocab_size)
+        p = ALPHA + counts[:, c]
+        q = ALPHA + counts.sum(axis=1) - counts[:, c]
         ratios.append(np.log(p / p.sum()) - np.log(q / q.sum()))
     return np.stack(ratios, axis=1).astype(np.float32)
 
 
-def fit_lexical(train, y, val, yv, n_classes: int, cfg: LexicalConfig = LexicalConfig(), steps: int | None = None,
+def fit_lexical(train, validation, n_classes: int, cfg: LexicalConfig = LexicalConfig(), steps: int | None = None,
                 verbose: int = 0):
-    """Train on the training rows' n-grams, early-stopped on the validation rows' loss; or, with no
-    validation rows (a refit), for exactly `steps` steps.
-
-    train, val: Ngrams; y, yv: class indices. Returns (model, history dict)."""
+    """Mini-batch training on the training rows' n-grams (train.rows.Rows, streamed from the cache),
+    early-stopped on the validation rows' loss, evaluated after every epoch; or, with no validation
+    rows (a refit), for exactly `steps` steps. A split no larger than one batch trains full-batch.
+    Returns (model, history dict)."""
     import tensorflow as tf
 
-    ids, df = np.unique(train.ids, return_counts=True)  # ids are distinct within a review: df counts reviews
-    vocab = ids[df >= cfg.min_df].astype(np.int32)
-    y = np.asarray(y, np.int64)
-    cols, rows = _design(vocab, train)
-    ratios = nb_ratios(cols, rows, y, n_classes, len(vocab))
+    start = time.perf_counter()
+    ids, counts = count_ngrams(train, n_classes)
+    keep = counts.sum(axis=1) >= cfg.min_df
+    vocab, counts = ids[keep], counts[keep]
+    ratios = nb_ratios(counts)
     k = ratios.shape[1]
-    val = val if val is not None else train.take([])
-    yv = yv if yv is not None else np.zeros(0, np.int64)
-    vcols, vrows = _design(vocab, val)
-    prior = np.log(np.bincount(y, minlength=n_classes) + 1.0)
+    y_all = train.labels().astype(np.int64)
+    prior = np.log(np.bincount(y_all, minlength=n_classes) + 1.0)
     bias0 = np.array([prior[1] - prior[0]] if k == 1 else prior - prior.mean(), np.float32)
 
     r = tf.constant(ratios)
     w = tf.Variable(tf.zeros_like(r))
     b = tf.Variable(bias0)
     adam = [tf.Variable(tf.zeros_like(v)) for v in (w, w, b, b)]
+    spec = [tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([None], tf.int64)]
 
     def scores(c, rw, n):
         return tf.math.unsorted_segment_sum(tf.gather(w, c) * tf.gather(r, c), rw, n) + b
@@ -128,12 +156,8 @@ def fit_lexical(train, y, val, yv, n_classes: int, cfg: LexicalConfig = LexicalC
             return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.cast(labels, tf.float32)[:, None], s))
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, s))
 
-    train_args = (tf.constant(cols), tf.constant(rows), len(y), tf.constant(y))
-    val_args = (tf.constant(vcols), tf.constant(vrows), len(yv), tf.constant(np.asarray(yv, np.int64)))
-
-    @tf.function
-    def step(t):
-        c, rw, n, labels = train_args
+    @tf.function(input_signature=[*spec, tf.TensorSpec([], tf.float32)])
+    def step(c, rw, n, labels, t):
         with tf.GradientTape() as tape:
             loss = loss_of(scores(c, rw, n), labels) + cfg.l2 * tf.reduce_sum(w * w)
         for var, grad, m, v in zip((w, b), tape.gradient(loss, [w, b]), adam[::2], adam[1::2]):
@@ -142,34 +166,55 @@ def fit_lexical(train, y, val, yv, n_classes: int, cfg: LexicalConfig = LexicalC
             var.assign_sub(cfg.lr * (m / (1 - 0.9 ** t)) / (tf.sqrt(v / (1 - 0.999 ** t)) + 1e-8))
         return loss
 
-    @tf.function
-    def validate():
-        c, rw, n, labels = val_args
+    @tf.function(input_signature=spec)
+    def loss_and_correct(c, rw, n, labels):
         s = scores(c, rw, n)
         pred = tf.cast(s[:, 0] > 0, tf.int64) if k == 1 else tf.argmax(s, axis=1)
-        return loss_of(s, labels), tf.reduce_mean(tf.cast(tf.equal(pred, labels), tf.float32))
+        return loss_of(s, labels) * tf.cast(n, tf.float32), tf.reduce_sum(tf.cast(tf.equal(pred, labels), tf.float32))
 
-    history = {"loss": [], "val_loss": [], "val_accuracy": []}
-    best, best_step, kept, start = np.inf, 0, (w.numpy(), b.numpy()), time.perf_counter()
-    progress = Progress("lexical model", steps or cfg.steps, unit="steps") if verbose else None
-    for t in range(1, (steps or cfg.steps) + 1):
-        history["loss"].append(float(step(tf.constant(t, tf.float32))))
-        if progress is not None:
-            progress.update(t)
+    def design(ngrams, y):
+        cols, rows = _design(vocab, ngrams)
+        return tf.constant(cols), tf.constant(rows), tf.constant(len(y), tf.int32), tf.constant(np.asarray(y, np.int64))
+
+    def validate():
+        total, correct, n = 0.0, 0.0, 0
+        for features, y in validation.chunks(features=False):
+            for lo in range(0, len(y), cfg.batch):
+                part = features["ngrams"].take(np.arange(lo, min(lo + cfg.batch, len(y))))
+                loss, right = loss_and_correct(*design(part, y[lo:lo + cfg.batch]))
+                total, correct, n = total + float(loss), correct + float(right), n + len(part)
+        return total / max(n, 1), correct / max(n, 1)
+
+    history = {"loss": [], "val_loss": [], "val_accuracy": [], "evaluated_at": []}
+    best, best_step, best_eval, kept, t = np.inf, 0, 0, (w.numpy(), b.numpy()), 0
+    per_epoch = -(-len(y_all) // cfg.batch)
+    limit = steps or cfg.epochs * per_epoch
+    progress = Progress("lexical model", limit, unit="steps") if verbose else None
+    row_bytes = 4000  # the shuffle buffer's estimate: about 1,000 n-gram ids a review (IMDB's trigrams: ~700)
+    for epoch in range(-(-limit // per_epoch)):
+        for ngrams, y in train.shuffled(lambda f: f["ngrams"], row_bytes, cfg.batch, seed=epoch):
+            for lo in range(0, len(y), cfg.batch):
+                if t < limit:
+                    t += 1
+                    part = ngrams.take(np.arange(lo, min(lo + cfg.batch, len(y))))
+                    loss = step(*design(part, y[lo:lo + cfg.batch]), tf.constant(t, tf.float32))
+                    history["loss"].append(float(loss))
+            if progress is not None:
+                progress.update(t)
         if steps:  # a refit: the step count was chosen before, on validation
-            best_step, kept = t, None
             continue
-        val_loss, val_accuracy = (float(x) for x in validate())
+        val_loss, val_accuracy = validate()
         history["val_loss"].append(val_loss)
         history["val_accuracy"].append(val_accuracy)
+        history["evaluated_at"].append(t)
         if val_loss < best:
-            best, best_step, kept = val_loss, t, (w.numpy(), b.numpy())
-        elif t - best_step >= cfg.patience:
+            best, best_step, best_eval, kept = val_loss, t, len(history["val_loss"]), (w.numpy(), b.numpy())
+        elif len(history["val_loss"]) - best_eval >= cfg.patience:
             break
     if steps:
-        kept = (w.numpy(), b.numpy())
+        best_step, kept = t, (w.numpy(), b.numpy())
     if progress is not None:
         progress.finish()
-    history.update(best_step=best_step, steps_run=len(history["loss"]), vocab=int(len(vocab)),
+    history.update(best_step=best_step, best_evaluation=best_eval, steps_run=t, vocab=int(len(vocab)), epochs=epoch,
                    seconds=round(time.perf_counter() - start, 2))
     return LexicalModel(vocab, (kept[0] * ratios).astype(np.float32), kept[1].astype(np.float32)), history

@@ -26,10 +26,12 @@ def learning_curves(history: dict, path: Path) -> None:
         steps = list(range(1, len(lexical["loss"]) + 1))
         ax.plot(steps, lexical["loss"], color="C0", label="train loss")
         if lexical["val_loss"]:
-            ax.plot(steps, lexical["val_loss"], color="C1", label="validation loss")
-            ax.plot(steps, lexical["val_accuracy"], color="C2", label="validation accuracy")
+            # Evaluated once an epoch (model dirs from before mini-batches: every step).
+            at = lexical.get("evaluated_at") or steps
+            ax.plot(at, lexical["val_loss"], color="C1", label="validation loss")
+            ax.plot(at, lexical["val_accuracy"], color="C2", label="validation accuracy")
             ax.axvline(lexical["best_step"], color="grey", linestyle="--", label=f"best step ({lexical['best_step']})")
-        ax.set_title("Lexical model (full-batch steps)")
+        ax.set_title("Lexical model (mini-batch steps)")
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend()

@@ -1,7 +1,9 @@
 """`train`: fit the head on a cache's train split and write a self-describing model dir.
 
 Validation rows are the cache's own validation split when it has one, else a seeded, stratified
-share of train (--val-fraction, default 0.2, --split-seed). `train_model` is the one training
+share of train (--val-fraction, default 0.2, --split-seed) chosen by a hash of each review's id.
+Training streams from the cache's shards (train/rows.py): memory holds a shard and a shuffle
+buffer, whatever the number of reviews. `train_model` is the one training
 routine: `train` calls it on a cache it has just read, and each sweep trial on the arrays its
 worker holds, so both record the same config.json.
 """
@@ -18,12 +20,11 @@ from ..common.errors import BadInput
 from ..common.options import check_keywords
 from ..common.provenance import api_call, record
 from ..data.sources.labels import untrained_classes
-from ..data.split import stratified_split
 from ..extract.cache.manifest import label_counts_of, labels_of, read_manifest
-from ..extract.cache.read import read_split
-from ..extract.cache.shards import Ngrams
+from ..extract.cache.read import SplitReader, open_split
+from . import channels, rows
+from .channels.base import probabilities_of
 from .config import VAL_FRACTION, HeadConfig
-from . import channels
 from .inputs import InputSpec, parse_layers
 from .metrics import accuracy_and_loss
 from .model_dir import check_model_dir, write_model_dir
@@ -44,23 +45,20 @@ def has_validation_split(manifest: dict) -> bool:
 
 @dataclasses.dataclass
 class TrainingData:
-    """A cache's training rows as train_model takes them: (features, labels) of the train split and,
-    when the cache has one, of its validation split; features {pooling: [n, layers*hidden]}, and
-    "ngrams" when the channel reads them."""
-    train: tuple
-    validation: tuple | None
+    """A cache's splits that train_model reads, opened to be read shard by shard: the train split
+    and, when the cache has one, its validation split. Nothing is read until a model trains."""
+    train: SplitReader
+    validation: SplitReader | None
     manifest: dict
     cache: str
 
 
 def read_training_splits(cache, poolings: list[str], lexical: bool = False) -> TrainingData:
     """The train split and, when the cache has one, its validation split. lexical: with the n-grams."""
-    features, labels, _, manifest = read_split(cache, "train", poolings=poolings, lexical=lexical)
-    validation = None
-    if has_validation_split(manifest):
-        val_features, val_labels, _, _ = read_split(cache, VALIDATION, poolings=poolings, lexical=lexical)
-        validation = (val_features, val_labels)
-    return TrainingData((features, labels), validation, manifest, str(cache))
+    manifest = read_manifest(cache)
+    train = open_split(cache, "train", poolings, lexical, manifest)
+    validation = open_split(cache, VALIDATION, poolings, lexical, manifest) if has_validation_split(manifest) else None
+    return TrainingData(train, validation, manifest, str(cache))
 
 
 def check_validation_choice(cfg: HeadConfig, manifest: dict, cache) -> HeadConfig:
@@ -74,43 +72,31 @@ def check_validation_choice(cfg: HeadConfig, manifest: dict, cache) -> HeadConfi
     return cfg if cfg.val_fraction is not None else dataclasses.replace(cfg, val_fraction=VAL_FRACTION)
 
 
-def take(features: dict, rows) -> dict:
-    """The rows of cached features: every pooling's array, and the n-grams when there are any."""
-    return {k: (v.take(rows) if isinstance(v, Ngrams) else v[rows]) for k, v in features.items()}
-
-
-def join(a: dict, b: dict) -> dict:
-    """Two parts' features, one after the other."""
-    return {k: (Ngrams.concatenate([v, b[k]]) if isinstance(v, Ngrams) else np.concatenate([v, b[k]]))
-            for k, v in a.items()}
-
-
 def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool = False, overwrite: bool = False,
                 command: str = "", verbose: int = 0) -> dict:
     """Split (unless the data has a validation split), fit (and refit), write the model dir.
     Returns the result that `train --json` prints."""
-    train_part, validation_part, manifest, cache = data.train, data.validation, data.manifest, data.cache
+    manifest, cache = data.manifest, data.cache
     classes = labels_of(manifest)
-    n_classes = len(classes)
     spec = input_spec(cfg, manifest)
-    dtype = np.float32 if n_classes == 2 else np.int32
-    features_all, y_all = train_part[0], train_part[1].astype(dtype)
-    if validation_part is None:
-        train_idx, val_idx = stratified_split(y_all, cfg.val_fraction, cfg.split_seed)
-        train_f, y, val_f, yv = take(features_all, train_idx), y_all[train_idx], take(features_all, val_idx), y_all[val_idx]
-        validation = {"from": "train", "fraction": cfg.val_fraction, "split_seed": cfg.split_seed}
-        for part, labels, needed in (("training", y, 2), ("validation", yv, 1)):
+    if data.validation is None:
+        train_rows, validation_rows = rows.carve(data.train, cfg.val_fraction, cfg.split_seed)
+        everything = train_rows + validation_rows  # what --refit trains on
+        validation = {"from": "train", "fraction": cfg.val_fraction, "split_seed": cfg.split_seed,
+                      "rule": "per label, the fraction of rows with the smallest id hash (train/rows.py)"}
+        y_all = everything.labels()
+        for part, labels, needed in (("training", train_rows.labels(), 2), ("validation", validation_rows.labels(), 1)):
             if len(np.unique(labels)) < min(needed, len(np.unique(y_all))):
                 raise BadInput(f"--val-fraction {cfg.val_fraction}: leaves {len(labels)} {part} rows of "
                                f"{len(y_all)}, too few to train and validate on; choose a fraction that keeps "
                                "rows of each label on both sides, or extract more training rows")
     else:
-        train_f, y = features_all, y_all
-        val_f, yv = validation_part[0], validation_part[1].astype(dtype)
-        features_all, y_all = join(train_f, val_f), np.concatenate([y, yv])  # what --refit trains on
+        train_rows, validation_rows = rows.every(data.train), rows.every(data.validation)
+        everything = train_rows + validation_rows
         validation = {"from": "split", "split": VALIDATION}
-        if not len(yv):
+        if not len(validation_rows):
             raise BadInput(f"{cache}: the validation split is empty; extract it again with rows in it")
+    y = train_rows.labels()
     if len(np.unique(y)) < 2:
         raise BadInput(f"{cache}: the train split has only one label ({classes[int(y[0])] if len(y) else 'none'}); "
                        "training needs at least two")
@@ -120,15 +106,16 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
     channel = channels.new(cfg, spec, classes)
     if refit == "lexical" and not channel.reads_ngrams:
         raise BadInput("--refit-lexical: the model has no lexical part; train it with --channel lexical or fused")
-    channel.fit((train_f, y), (val_f, yv), verbose)
-    val_accuracy, val_loss = accuracy_and_loss(yv, channel.probabilities(val_f))  # the kept model's own
+    channel.fit(train_rows, validation_rows, verbose)
+    val_probs, yv = probabilities_of(channel, validation_rows)
+    val_accuracy, val_loss = accuracy_and_loss(yv, val_probs)  # the kept model's own
     fitted = channel.summary()
     refit_result = None
     if refit:
         t0 = time.perf_counter()
         parts = "lexical" if refit == "lexical" else "all"
-        channel.refit((features_all, y_all), parts, verbose)
-        refit_result = {"rows": int(len(y_all)), "parts": parts,
+        channel.refit(everything, parts, verbose)
+        refit_result = {"rows": int(len(everything)), "parts": parts,
                         "epochs": fitted["best_epoch"] if refit is True else None,
                         "lexical_steps": fitted["lexical"]["best_step"] if fitted["lexical"] else None,
                         "seconds": round(time.perf_counter() - t0, 2)}
@@ -136,12 +123,14 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
     result = {
         "channel": cfg.channel, "best_epoch": summary["best_epoch"], "epochs_run": summary["epochs_run"],
         "val_accuracy": val_accuracy, "val_loss": val_loss,
-        "train_size": int(len(y)), "val_size": int(len(yv)), "validation": validation, "labels": classes,
+        "train_size": int(len(train_rows)), "val_size": int(len(validation_rows)), "validation": validation,
+        "labels": classes,
         "seconds": round(time.perf_counter() - start, 2), "seconds_per_epoch": summary["seconds_per_epoch"],
         "layer_weights": summary["layer_weights"], "refit": refit_result, "ensemble": summary["ensemble"],
         "head_val_accuracy": summary["head_val_accuracy"], "lexical": summary["lexical"], "fusion": summary["fusion"],
     }
     config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": summary["fusion"],
+              "training": {"streamed": True, "shuffle_bytes": rows.SHUFFLE_BYTES},
               "result": result, "cache": {"path": storage.absolute(cache), "manifest": manifest}, **record(command)}
     write_model_dir(model_dir, channel, config, overwrite, cache)
     return {"model_dir": str(model_dir), **result}

@@ -1,7 +1,10 @@
-"""Reading a cache: one split whole, every shard checked; and `check-cache`, which checks them all."""
+"""Reading a cache: one split shard by shard or whole, every shard checked; and `check-cache`, which
+checks them all."""
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from typing import Iterator
 
 import numpy as np
 
@@ -10,7 +13,7 @@ from ...common.errors import BadInput
 from ...data.sources.reviews import label_counts
 from ...data.sources.tabular import SPLITS
 from .manifest import dataset_name, label_counts_of, labels_of, read_manifest
-from .shards import NGRAM_COUNTS, NGRAM_IDS, Ngrams, read_shard
+from .shards import NGRAM_COUNTS, NGRAM_IDS, Ngrams, feature_dtype, read_shard
 
 
 def _split_entry(cache, manifest: dict, split: str) -> dict:
@@ -32,15 +35,52 @@ def has_ngrams(manifest: dict) -> bool:
     return bool(manifest["features"].get("ngrams"))
 
 
-def read_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False):
-    """Load one split whole: ({pooling: float32 [n, layers*hidden]}, labels int8 [n], ids, manifest).
-    With lexical, the dict also holds "ngrams": the reviews' n-gram ids (Ngrams).
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """One shard's rows: {pooling: [n, layers*hidden] as stored} (and "ngrams", an Ngrams, when
+    read with lexical), labels int8 [n], ids."""
+    features: dict
+    labels: np.ndarray
+    ids: list[str]
 
-    Every shard is checked against the manifest, so a truncated, corrupted, missing or foreign
-    shard is refused with its name rather than silently used.
-    """
-    manifest = read_manifest(cache)
-    entry = _split_entry(cache, manifest, split)
+
+@dataclasses.dataclass(frozen=True)
+class SplitReader:
+    """One complete split of a cache, read shard by shard: memory holds one shard at a time."""
+    cache: str
+    split: str
+    manifest: dict
+    poolings: tuple[str, ...]
+    lexical: bool
+
+    @property
+    def shards(self) -> list[dict]:
+        return self.manifest["splits"][self.split]["shards"]
+
+    def __len__(self) -> int:
+        return sum(s["count"] for s in self.shards)
+
+    def chunks(self, order=None, verify: bool = True, features: bool = True) -> Iterator[Chunk]:
+        """Each shard's rows, in shard order or in `order` (shard indices). verify=False: a pass after
+        the first, which skips the checksums (extract/cache/shards.py). features=False: labels, ids
+        and n-grams only."""
+        stored = self.manifest["features"]["poolings"]
+        names = [dataset_name(p, stored[0]) for p in self.poolings] if features else []
+        shards = self.shards
+        for i in (range(len(shards)) if order is None else order):
+            arrays, labels, ids = read_shard(self.cache, shards[i], self.manifest, names, self.lexical, verify)
+            found = {p: arrays[name] for p, name in zip(self.poolings, names)}
+            if self.lexical:
+                found["ngrams"] = Ngrams(arrays[NGRAM_IDS], arrays[NGRAM_COUNTS])
+            yield Chunk(found, labels, ids)
+
+
+def open_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False,
+               manifest: dict | None = None) -> SplitReader:
+    """A complete split to read shard by shard, its poolings (default: the cache's first) and
+    n-grams checked against the manifest."""
+    manifest = manifest or read_manifest(cache)
+    _split_entry(cache, manifest, split)
     stored = manifest["features"]["poolings"]
     poolings = poolings or stored[:1]
     for p in poolings:
@@ -50,22 +90,25 @@ def read_split(cache, split: str, poolings: list[str] | None = None, lexical: bo
     if lexical and not has_ngrams(manifest):
         raise BadInput(f"{cache}: the cache has no lexical channel; extract it again with --ngrams 3 (add "
                        "--overwrite to replace it) to train a lexical or fused model")
-    names = [dataset_name(p, stored[0]) for p in poolings]
-    parts = {p: [] for p in poolings}
-    labels, ids, ngrams = [], [], []
-    for shard in entry["shards"]:
-        arrays, shard_labels, shard_ids = read_shard(cache, shard, manifest, names, lexical)
-        for p, name in zip(poolings, names):
-            parts[p].append(arrays[name])
-        if lexical:
-            ngrams.append(Ngrams(arrays[NGRAM_IDS], arrays[NGRAM_COUNTS]))
-        labels.append(shard_labels)
-        ids.extend(shard_ids)
-    dim = manifest["features"]["dim"]
-    features = {p: np.concatenate(v) if v else np.zeros((0, dim), np.float32) for p, v in parts.items()}
+    return SplitReader(str(cache), split, manifest, tuple(poolings), lexical)
+
+
+def read_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False):
+    """Load one split whole: ({pooling: [n, layers*hidden] as stored}, labels int8 [n], ids, manifest).
+    With lexical, the dict also holds "ngrams": the reviews' n-gram ids (Ngrams).
+
+    Every shard is checked against the manifest, so a truncated, corrupted, missing or foreign
+    shard is refused with its name rather than silently used.
+    """
+    reader = open_split(cache, split, poolings, lexical)
+    chunks = list(reader.chunks())
+    dim, dtype = reader.manifest["features"]["dim"], feature_dtype(reader.manifest)
+    features = {p: np.concatenate([c.features[p] for c in chunks]) if chunks else np.zeros((0, dim), dtype)
+                for p in reader.poolings}
     if lexical:
-        features["ngrams"] = Ngrams.concatenate(ngrams)
-    return features, (np.concatenate(labels) if labels else np.zeros(0, np.int8)), ids, manifest
+        features["ngrams"] = Ngrams.concatenate([c.features["ngrams"] for c in chunks])
+    labels = np.concatenate([c.labels for c in chunks]) if chunks else np.zeros(0, np.int8)
+    return features, labels, [i for c in chunks for i in c.ids], reader.manifest
 
 
 def check_cache(cache) -> list[dict]:

@@ -14,9 +14,17 @@ from ...common.errors import BadInput
 from .manifest import dataset_name
 
 
-def feature_arrays(pooled: dict[str, np.ndarray], poolings) -> dict[str, np.ndarray]:
-    """{pooling: [n, layers, hidden]} -> {dataset name: [n, layers*hidden]}, layer-major."""
-    return {dataset_name(p, poolings[0]): pooled[p].reshape(len(pooled[p]), -1) for p in poolings}
+def feature_arrays(pooled: dict[str, np.ndarray], settings) -> dict[str, np.ndarray]:
+    """{pooling: [n, layers, hidden]} -> {dataset name: [n, layers*hidden]}, layer-major, in the
+    settings' feature dtype."""
+    poolings = settings.poolings
+    return {dataset_name(p, poolings[0]): pooled[p].reshape(len(pooled[p]), -1).astype(settings.feature_dtype)
+            for p in poolings}
+
+
+def feature_dtype(manifest: dict) -> str:
+    """How a cache stores its features; caches made before the choice existed hold float32."""
+    return manifest["features"].get("feature_dtype", "float32")
 
 
 NGRAM_IDS, NGRAM_COUNTS = "ngram_ids", "ngram_counts"
@@ -66,7 +74,8 @@ def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[s
     with h5py.File(buffer, "w", track_order=True) as f:
         for name, values in features.items():
             # No timestamps in the file, so the same features give the same bytes.
-            f.create_dataset(name, data=values.astype(np.float32), track_times=False)
+            f.create_dataset(name, data=values if values.dtype == np.float16 else values.astype(np.float32),
+                             track_times=False)
         f.create_dataset("labels", data=labels.astype(np.int8), track_times=False)
         f.create_dataset("ids", data=np.array(ids, dtype=object), dtype=h5py.string_dtype("utf-8"),
                          track_times=False)
@@ -78,23 +87,29 @@ def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[s
     return buffer.getvalue()
 
 
-def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bool = False):
+def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bool = False, verify: bool = True):
     """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
 
     Returns ({dataset: array}, labels, ids); with lexical, the dict also holds the n-gram ids and
-    counts. Any problem is a BadInput naming the shard.
+    counts. Any problem is a BadInput naming the shard. verify=False skips the checksum of a local
+    shard, so that only the datasets named are read from disk: for passes over a split whose shards
+    were verified once already (train's epochs).
     """
     path = storage.join(cache, shard["file"])
     rebuild = "run the same extract command again to rebuild it"
     if not storage.exists(path):
         raise BadInput(f"{path}: shard is missing; {rebuild}")
-    # Read once, checksum and parse the same bytes: a shard is never read twice, which matters remotely.
-    data = storage.read_bytes(path)
-    if hashlib.sha256(data).hexdigest() != shard["sha256"]:
-        raise BadInput(f"{path}: shard checksum does not match the manifest (truncated, corrupted or "
-                       f"replaced); {rebuild}")
+    if verify or storage.is_url(path):
+        # Read once, checksum and parse the same bytes: a shard is never read twice, which matters remotely.
+        data = storage.read_bytes(path)
+        if hashlib.sha256(data).hexdigest() != shard["sha256"]:
+            raise BadInput(f"{path}: shard checksum does not match the manifest (truncated, corrupted or "
+                           f"replaced); {rebuild}")
+        source = io.BytesIO(data)
+    else:
+        source = path
     try:
-        with h5py.File(io.BytesIO(data), "r") as f:
+        with h5py.File(source, "r") as f:
             if f.attrs.get("fingerprint") != manifest["fingerprint"]:
                 raise BadInput(f"{path}: shard was made with other settings than this cache's manifest; {rebuild}")
             arrays = {name: f[name][...] for name in names + ([NGRAM_IDS, NGRAM_COUNTS] if lexical else [])}
@@ -102,7 +117,7 @@ def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bo
             ids = [s.decode("utf-8") if isinstance(s, bytes) else s for s in f["ids"][...]]
     except (OSError, KeyError) as e:
         raise BadInput(f"{path}: unreadable shard ({str(e).splitlines()[0]}); {rebuild}")
-    dim = manifest["features"]["dim"]
+    dim, dtype = manifest["features"]["dim"], feature_dtype(manifest)
     if lexical and (len(arrays[NGRAM_COUNTS]) != shard["count"] or arrays[NGRAM_COUNTS].sum() != len(arrays[NGRAM_IDS])):
         raise BadInput(f"{path}: its n-gram ids do not add up to {shard['count']} reviews; {rebuild}")
     for name in names:
@@ -110,6 +125,8 @@ def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bo
         if values.shape != (shard["count"], dim):
             raise BadInput(f"{path}: dataset '{name}' has shape {values.shape}, the manifest says "
                            f"({shard['count']}, {dim}); {rebuild}")
+        if values.dtype != dtype:
+            raise BadInput(f"{path}: dataset '{name}' holds {values.dtype}, the manifest says {dtype}; {rebuild}")
     if len(labels) != shard["count"] or len(ids) != shard["count"]:
         raise BadInput(f"{path}: holds {len(labels)} labels and {len(ids)} ids, the manifest says "
                        f"{shard['count']}; {rebuild}")

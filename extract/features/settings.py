@@ -12,6 +12,8 @@ MAX_NGRAMS = 5
 # The encoder call's arithmetic, and what runs it (extract/runtimes/): features differ slightly
 # between any two, so caches never mix them.
 PRECISIONS = runtimes.PRECISIONS
+# How the cache stores the pooled features; stage two computes in float32 either way.
+FEATURE_DTYPES = ("float32", "float16")
 HEAD_TOKENS_MAX = 128  # head+tail: Sun et al. (2019) keep the first 128 of 510 tokens, the rest from the end
 
 
@@ -30,6 +32,7 @@ class FeatureSettings:
     ngrams: int = 0
     precision: str = "fp32"
     runtime: str | None = None  # None: the precision's own (runtimes.DEFAULTS)
+    feature_dtype: str = "float32"
 
     def validate(self, max_positions: int | None = None) -> None:
         if self.seq_len < 3:
@@ -52,6 +55,8 @@ class FeatureSettings:
             raise BadInput(f"--ngrams {self.ngrams}: use 0 (no lexical channel) to {MAX_NGRAMS}; 3 (uni-, bi- and "
                            "trigrams) is what n-gram sentiment models use")
         runtimes.resolve(self.runtime, self.precision)
+        if self.feature_dtype not in FEATURE_DTYPES:
+            raise BadInput(f"--feature-dtype {self.feature_dtype}: choose one of {', '.join(FEATURE_DTYPES)}")
         if self.windows and self.truncation != "head":
             raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
 
@@ -86,6 +91,8 @@ class FeatureSettings:
             d["precision"] = self.precision
         if self.runtime_name != runtimes.DEFAULTS[self.precision]:  # and caches on the precision's runtime
             d["runtime"] = self.runtime_name
+        if self.feature_dtype != "float32":  # and float32 caches made before the choice existed
+            d["feature_dtype"] = self.feature_dtype
         return d
 
     @classmethod
@@ -96,4 +103,5 @@ class FeatureSettings:
         return cls(seq_len=d["seq_len"], truncation=d["truncation"], windows=d["windows"], stride=d.get("stride"),
                    poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy,
                    ngrams=d.get("ngrams", 0), precision=d.get("precision", "fp32"),
-                   runtime=runtime.get("name") if isinstance(runtime, dict) else runtime)
+                   runtime=runtime.get("name") if isinstance(runtime, dict) else runtime,
+                   feature_dtype=d.get("feature_dtype", "float32"))

@@ -68,15 +68,17 @@ class EncodeBatch:
                         per_review[j] if ngrams else None)
 
 
-def write_shard_group(element, out: str, poolings: list[str], fingerprint: str):
+def write_shard_group(element, out: str, settings: dict, fingerprint: str):
     """Order a shard's reviews by position and write the shard file whole."""
     (split, index, count), rows = element
     rows = sorted(rows, key=lambda row: row[0])
+    settings = FeatureSettings.from_dict(settings)
+    poolings = settings.poolings
     pooled = {p: np.stack([row[3][p] for row in rows]) for p in poolings}
     lexical = None
     if rows and rows[0][4] is not None:
         lexical = (np.concatenate([row[4] for row in rows]), np.array([len(row[4]) for row in rows], np.int32))
-    data = shard_bytes(feature_arrays(pooled, poolings), np.array([row[2] for row in rows], np.int8),
+    data = shard_bytes(feature_arrays(pooled, settings), np.array([row[2] for row in rows], np.int8),
                        [row[1] for row in rows], shard_attrs(split, index, count, fingerprint), lexical)
     name = shard_name(split, index, count)
     # A retried or speculative bundle may write the same shard at once elsewhere: unique temporary names.
@@ -143,7 +145,7 @@ def run_beam(request, todo, reviews, manifest) -> None:
              | "Batch" >> beam.BatchElements(min_batch_size=BATCH_MIN, max_batch_size=BATCH_MAX)
              | "Encode" >> beam.ParDo(Encode())
              | "ByShard" >> beam.GroupByKey()
-             | "Write" >> beam.FlatMap(write_shard_group, storage.absolute(request.out), list(settings.poolings),
+             | "Write" >> beam.FlatMap(write_shard_group, storage.absolute(request.out), settings.to_dict(),
                                        manifest["fingerprint"]))
     for plan, i in todo:
         lo, hi = plan.bounds(i)

@@ -57,7 +57,7 @@ def encode_split(out, plan: SplitPlan, reviews, featurizer, manifest, interrupte
         pooled = featurizer.features(reviews.texts[lo:hi], progress=lambda frac: report(lo + frac * (hi - lo)))
         lexical = lexical_features(reviews.texts[lo:hi], ngrams) if ngrams else None
         name = shard_name(plan.split, i, plan.count)
-        digest = write_shard(storage.join(out, name), feature_arrays(pooled, featurizer.settings.poolings),
+        digest = write_shard(storage.join(out, name), feature_arrays(pooled, featurizer.settings),
                              reviews.labels[lo:hi], reviews.ids[lo:hi],
                              shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]), lexical)
         writer.record_shard(out, manifest, plan.entry, name, hi - lo, digest)

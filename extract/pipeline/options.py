@@ -6,7 +6,7 @@ from ...common.options import Option
 from ...data.sources import TableOptions
 from .. import runtimes
 from ..encoders import handles
-from ..features.settings import POOLINGS, TRUNCATIONS, FeatureSettings
+from ..features.settings import FEATURE_DTYPES, POOLINGS, TRUNCATIONS, FeatureSettings
 
 RUNNERS = ("local", "beam")
 SPLITS = ("train", "validation", "test")
@@ -43,6 +43,9 @@ EXTRACT = (
     Option("runtime", "str", FeatureSettings.runtime, "What runs the encoder call: tensorflow (fp32) or openvino "
            "(fp32, bf16, int8).", choices=tuple(runtimes.RUNTIMES),
            default_text="tensorflow for fp32, openvino for bf16 and int8"),
+    Option("feature_dtype", "str", FeatureSettings.feature_dtype, "How the cache stores the features: float16 "
+           "halves its size and train's reading time (docs/scale.md measures what it costs in accuracy).",
+           choices=FEATURE_DTYPES),
     Option("batch_size", "int", 32, "Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; "
            "more sequences when shorter, fewer when longer)."),
     Option("limit", "int", None, "First N reviews per split (seeded order, balanced).", default_text="all"),

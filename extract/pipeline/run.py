@@ -76,7 +76,7 @@ def extract(data, out, command: str | None = None, **options) -> dict:
                 raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use {', '.join(SPLITS)}")
     settings = FeatureSettings(seq_len=o["seq_len"], truncation=o["truncation"], windows=o["windows"],
                                stride=o["stride"], poolings=as_list(o["pooling"], str, "pooling"), ngrams=o["ngrams"],
-                               precision=o["precision"], runtime=o["runtime"])
+                               precision=o["precision"], runtime=o["runtime"], feature_dtype=o["feature_dtype"])
     settings.validate()
     if o["limit"] is not None:
         at_least(o["limit"], 1, "limit")

@@ -9,9 +9,21 @@ import numpy as np
 
 from ...extract.cache.manifest import labels_of
 
-# (features, labels): features as read_split gives them, {pooling: [n, layers * hidden]} and
-# "ngrams" (an Ngrams) when the cache has them; labels the class indices.
-Part = tuple
+# What fit and refit read: train/rows.py Rows, streamed from the cache shard by shard. What
+# probabilities reads: one chunk's features, {pooling: [n, layers * hidden]} and "ngrams" (an Ngrams)
+# when the channel reads them.
+Part = object
+
+
+def probabilities_of(channel, rows) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities [n, classes], labels [n]) of Rows, a chunk at a time."""
+    probs, labels = [], []
+    for features, y in rows.chunks():
+        probs.append(np.asarray(channel.probabilities(features), np.float64))
+        labels.append(y)
+    if not probs:
+        return np.zeros((0, len(channel.labels))), np.zeros(0, np.int8)
+    return np.concatenate(probs), np.concatenate(labels)
 
 
 def model_labels(config: dict) -> list[str]:
@@ -33,7 +45,7 @@ class Channel(Protocol):
     reads_ngrams: bool
 
     def fit(self, train: Part, validation: Part, verbose: int = 0) -> None:
-        """Learn on the training part, choosing what early stopping chooses on the validation part."""
+        """Learn on the training rows, choosing what early stopping chooses on the validation rows."""
 
     def refit(self, everything: Part, parts: str, verbose: int = 0) -> None:
         """Learn again on every row for the steps chosen by fit; parts 'all', or 'lexical' alone."""

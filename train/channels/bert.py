@@ -31,10 +31,8 @@ class BertChannel:
     def fit(self, train, validation, verbose: int = 0) -> None:
         from ..fit import fit_model  # Keras, imported when a head is trained
 
-        (features, y), (val_features, yv) = train, validation
-        self.head, self._history, self._fitted = fit_model(
-            select(features, self.spec), y, select(val_features, self.spec), yv, self.cfg, self.spec,
-            len(self.labels), verbose)
+        self.head, self._history, self._fitted = fit_model(train, validation, self.cfg, self.spec, len(self.labels),
+                                                           verbose)
         if not np.isfinite(self._fitted["val_loss"]):
             raise BadInput(f"--lr {self.cfg.lr}: training diverged (the validation loss is not a number); lower "
                            "the learning rate (nothing was written)")
@@ -44,12 +42,11 @@ class BertChannel:
             return
         from ..fit import refit_model
 
-        features, y = everything
-        self.head, self._history["refit"] = refit_model(select(features, self.spec), y, self.cfg, self.spec,
-                                                        len(self.labels), self._fitted["best_epoch"], verbose)
+        self.head, self._history["refit"] = refit_model(everything, self.cfg, self.spec, len(self.labels),
+                                                        self._fitted["best_epoch"], verbose)
 
     def probabilities(self, features: dict) -> np.ndarray:
-        output = self.head.predict(select(features, self.spec), batch_size=1024, verbose=0)
+        output = self.head.predict(select(features, self.spec), batch_size=4096, verbose=0)
         return class_probabilities(output, len(self.labels))
 
     def serving_probabilities(self, inputs):
@@ -72,6 +69,7 @@ class BertChannel:
         weights = mix_weights(self.head)  # of the head kept: the refit one when there is one
         return {
             "best_epoch": fitted["best_epoch"], "epochs_run": fitted["epochs_run"],
+            # An epoch trains every head of an ensemble at once.
             "seconds_per_epoch": round(float(np.mean(fitted["epoch_seconds"])), 3),
             "layer_weights": {str(layer): w for layer, w in zip(self.spec.layers, weights)} if weights else None,
             "ensemble": {"heads": cfg.ensemble, "seeds": [cfg.seed + i for i in range(cfg.ensemble)],

@@ -33,8 +33,12 @@ class FusedChannel:
     def fit(self, train, validation, verbose: int = 0) -> None:
         self.bert.fit(train, validation, verbose)
         self.lexical.fit(train, validation, verbose)
-        val_features, yv = validation
-        self.fusion = fit_fusion(self.bert.probabilities(val_features), self.lexical.scores(val_features), yv)
+        head, lexical, yv = [], [], []
+        for features, y in validation.chunks():
+            head.append(self.bert.probabilities(features))
+            lexical.append(self.lexical.scores(features))
+            yv.append(y)
+        self.fusion = fit_fusion(np.concatenate(head), np.concatenate(lexical), np.concatenate(yv))
 
     def refit(self, everything, parts: str, verbose: int = 0) -> None:
         self.bert.refit(everything, parts, verbose)

@@ -34,15 +34,13 @@ class LexicalChannel:
         return LexicalConfig(l2=self.cfg.lexical_l2, min_df=self.cfg.min_df)
 
     def fit(self, train, validation, verbose: int = 0) -> None:
-        (features, y), (val_features, yv) = train, validation
-        self.model, self._history["lexical"] = fit_lexical(features["ngrams"], y, val_features["ngrams"], yv,
-                                                           len(self.labels), self._config(), verbose=verbose)
+        self.model, self._history["lexical"] = fit_lexical(train, validation, len(self.labels), self._config(),
+                                                           verbose=verbose)
 
     def refit(self, everything, parts: str, verbose: int = 0) -> None:
-        features, y = everything
         self.model, self._history["lexical_refit"] = fit_lexical(
-            features["ngrams"], y, None, None, len(self.labels), self._config(),
-            steps=self._history["lexical"]["best_step"], verbose=verbose)
+            everything, None, len(self.labels), self._config(), steps=self._history["lexical"]["best_step"],
+            verbose=verbose)
 
     def scores(self, features: dict) -> np.ndarray:
         return self.model.scores(features["ngrams"])
@@ -71,7 +69,7 @@ class LexicalChannel:
     def summary(self) -> dict:
         history = self._history["lexical"]
         lexical = {k: history[k] for k in ("best_step", "steps_run", "vocab", "seconds")}
-        lexical["val_accuracy"] = history["val_accuracy"][history["best_step"] - 1]
+        lexical["val_accuracy"] = history["val_accuracy"][history["best_evaluation"] - 1]
         return {"best_epoch": None, "epochs_run": None, "seconds_per_epoch": None, "layer_weights": None,
                 "ensemble": None, "head_val_accuracy": None, "lexical": lexical, "fusion": None}
 
