@@ -155,3 +155,19 @@ def test_naive_bayes_ratios_and_scores_by_hand():
     model = LexicalModel(vocab, np.array([[1.0], [2.0], [4.0]], np.float32), np.array([0.5], np.float32))
     unknown = Ngrams(np.array([3, 8, 9], np.int32), np.array([3], np.int32))  # 8 is not in the vocabulary
     np.testing.assert_allclose(model.scores(unknown), [[0.5 + 1 + 4]])
+
+
+def test_vocabulary_index_finds_what_a_binary_search_finds():
+    from mlbert.train.lexical import VocabIndex
+
+    rng = np.random.default_rng(0)
+    vocab = np.unique(rng.integers(0, 2**31 - 1, 50_000)).astype(np.int32)
+    vocab = np.unique(np.concatenate([vocab, vocab[:100] + 1]))  # neighbours share a range
+    ids = np.concatenate([vocab[rng.integers(0, len(vocab), 20_000)], rng.integers(0, 2**31 - 1, 5_000),
+                          [0, 2**31 - 2]]).astype(np.int32)
+    cols, known = VocabIndex(vocab).columns(ids)
+    where = np.minimum(np.searchsorted(vocab, ids), len(vocab) - 1)
+    expected = vocab[where] == ids
+    np.testing.assert_array_equal(known, expected)
+    np.testing.assert_array_equal(cols[known], where[expected])
+    assert not VocabIndex(vocab[:0]).columns(ids)[1].any()

@@ -70,16 +70,39 @@ def scores(vocab, weights, bias, ids):
     return tf.cast(summed + tf.cast(bias, tf.float64), tf.float32)
 
 
-def columns(vocab: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each id's column in the sorted vocabulary, and whether it is there at all."""
-    cols = np.minimum(np.searchsorted(vocab, ids), max(len(vocab) - 1, 0))
-    return cols, (vocab[cols] == ids) if len(vocab) else np.zeros(len(ids), bool)
+class VocabIndex:
+    """Each n-gram id's column in a sorted vocabulary, found through a table of where each of 2^20
+    id ranges starts: a vocabulary of a million ids has about one id per range, so a lookup is a
+    gather or two (a binary search over the vocabulary cost most of a mini-batch step)."""
+    BITS = 20
+
+    def __init__(self, vocab: np.ndarray):
+        self.vocab = vocab
+        shift = 31 - self.BITS
+        self.shift = shift
+        self.starts = np.searchsorted(vocab, np.arange(2**self.BITS + 1, dtype=np.int64) << shift).astype(np.int64)
+        self.widest = int(np.diff(self.starts).max()) if len(vocab) else 0
+
+    def columns(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(column, known) per id: known is False for ids outside the vocabulary."""
+        bucket = np.asarray(ids, np.int64) >> self.shift
+        lo, hi = self.starts[bucket], self.starts[bucket + 1]
+        cols, known = np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
+        active = np.flatnonzero(lo < hi)  # ids whose range holds vocabulary ids still to compare
+        for k in range(self.widest):
+            candidate = lo[active] + k
+            hit = self.vocab[candidate] == ids[active]
+            cols[active[hit]], known[active[hit]] = candidate[hit], True
+            active = active[~hit & (candidate + 1 < hi[active])]
+            if not len(active):
+                break
+        return cols, known
 
 
-def _design(vocab, ngrams):
+def _design(index: VocabIndex, ngrams):
     """(columns, rows) of the known n-grams of each review: the sparse binary design matrix."""
     rows = np.repeat(np.arange(len(ngrams.counts), dtype=np.int32), ngrams.counts)
-    cols, known = columns(vocab, ngrams.ids)
+    cols, known = index.columns(ngrams.ids)
     return cols[known].astype(np.int32), rows[known]
 
 
@@ -172,8 +195,10 @@ def fit_lexical(train, validation, n_classes: int, cfg: LexicalConfig = LexicalC
         pred = tf.cast(s[:, 0] > 0, tf.int64) if k == 1 else tf.argmax(s, axis=1)
         return loss_of(s, labels) * tf.cast(n, tf.float32), tf.reduce_sum(tf.cast(tf.equal(pred, labels), tf.float32))
 
+    index = VocabIndex(vocab)
+
     def design(ngrams, y):
-        cols, rows = _design(vocab, ngrams)
+        cols, rows = _design(index, ngrams)
         return tf.constant(cols), tf.constant(rows), tf.constant(len(y), tf.int32), tf.constant(np.asarray(y, np.int64))
 
     def validate():

@@ -13,6 +13,7 @@ from ..metrics import class_probabilities
 from .base import model_labels
 
 MODEL_FILE = "model.keras"
+PREDICT_BATCH = 4096
 
 
 class BertChannel:
@@ -22,6 +23,7 @@ class BertChannel:
 
     def __init__(self, spec: InputSpec, labels: list[str], head=None, cfg: HeadConfig | None = None):
         self.spec, self.labels, self.head, self.cfg = spec, list(labels), head, cfg
+        self._call = None
         self._history, self._fitted = {}, {}
 
     @classmethod
@@ -31,6 +33,7 @@ class BertChannel:
     def fit(self, train, validation, verbose: int = 0) -> None:
         from ..fit import fit_model  # Keras, imported when a head is trained
 
+        self._call = None
         self.head, self._history, self._fitted = fit_model(train, validation, self.cfg, self.spec, len(self.labels),
                                                            verbose)
         if not np.isfinite(self._fitted["val_loss"]):
@@ -42,11 +45,20 @@ class BertChannel:
             return
         from ..fit import refit_model
 
+        self._call = None
         self.head, self._history["refit"] = refit_model(everything, self.cfg, self.spec, len(self.labels),
                                                         self._fitted["best_epoch"], verbose)
 
     def probabilities(self, features: dict) -> np.ndarray:
-        output = self.head.predict(select(features, self.spec), batch_size=4096, verbose=0)
+        import tensorflow as tf
+
+        if self._call is None:  # traced once for every chunk (model.predict retraces)
+            self._call = tf.function(lambda x: self.head(x, training=False), reduce_retracing=True)
+        x = select(features, self.spec)
+        if not len(x):
+            return np.zeros((0, len(self.labels)))
+        output = np.concatenate([self._call(tf.constant(x[lo:lo + PREDICT_BATCH])).numpy()
+                                 for lo in range(0, len(x), PREDICT_BATCH)])
         return class_probabilities(output, len(self.labels))
 
     def serving_probabilities(self, inputs):
