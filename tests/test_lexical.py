@@ -171,3 +171,6 @@ def test_vocabulary_index_finds_what_a_binary_search_finds():
     np.testing.assert_array_equal(known, expected)
     np.testing.assert_array_equal(cols[known], where[expected])
     assert not VocabIndex(vocab[:0]).columns(ids)[1].any()
+    crowded = np.arange(1000, 3000, 2, dtype=np.int32)  # ids in a few ranges: the binary search
+    cols, known = VocabIndex(crowded).columns(np.array([999, 1000, 1001, 2998, 5000], np.int32))
+    assert known.tolist() == [False, True, False, True, False] and cols[[1, 3]].tolist() == [0, 999]

@@ -72,20 +72,27 @@ def scores(vocab, weights, bias, ids):
 
 class VocabIndex:
     """Each n-gram id's column in a sorted vocabulary, found through a table of where each of 2^20
-    id ranges starts: a vocabulary of a million ids has about one id per range, so a lookup is a
-    gather or two (a binary search over the vocabulary cost most of a mini-batch step)."""
+    equal ranges of the vocabulary's ids starts: hashed ids spread evenly, so a vocabulary of a
+    million has about one id per range and a lookup is a gather or two (a binary search over the
+    vocabulary cost most of a mini-batch step). Ids that crowd a few ranges get the binary search."""
     BITS = 20
+    WIDEST = 16
 
     def __init__(self, vocab: np.ndarray):
         self.vocab = vocab
-        shift = 31 - self.BITS
-        self.shift = shift
-        self.starts = np.searchsorted(vocab, np.arange(2**self.BITS + 1, dtype=np.int64) << shift).astype(np.int64)
+        self.base = int(vocab[0]) if len(vocab) else 0
+        span = int(vocab[-1]) - self.base + 1 if len(vocab) else 1
+        self.shift = max(0, span.bit_length() - self.BITS)
+        edges = self.base + (np.arange(2**self.BITS + 2, dtype=np.int64) << self.shift)
+        self.starts = np.searchsorted(vocab, edges).astype(np.int64)
         self.widest = int(np.diff(self.starts).max()) if len(vocab) else 0
 
     def columns(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(column, known) per id: known is False for ids outside the vocabulary."""
-        bucket = np.asarray(ids, np.int64) >> self.shift
+        if self.widest > self.WIDEST:
+            cols = np.minimum(np.searchsorted(self.vocab, ids), len(self.vocab) - 1)
+            return cols.astype(np.int64), self.vocab[cols] == ids
+        bucket = np.clip((np.asarray(ids, np.int64) - self.base) >> self.shift, 0, 2**self.BITS)
         lo, hi = self.starts[bucket], self.starts[bucket + 1]
         cols, known = np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
         active = np.flatnonzero(lo < hi)  # ids whose range holds vocabulary ids still to compare

@@ -72,19 +72,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--work", default=str(ROOT / "runs" / "scale"))
-    parser.add_argument("--runs", default="head,ensemble,lexical")
+    parser.add_argument("--runs", default="head,lexical")
+    parser.add_argument("--ensemble-sizes", default="100000", help="sizes that also train a ten-head ensemble")
     a = parser.parse_args()
     import tensorflow as tf
 
     from bench import matmul_peak
 
-    peak = matmul_peak(tf)
+    peak, bandwidth = matmul_peak(tf), memory_bandwidth()
     work = Path(a.work)
     rows = []
     for n in [int(s) for s in a.sizes.split(",")]:
         cache = make_cache(work / f"cache-{n}", n)
         cache_bytes = sum(f.stat().st_size for f in cache.glob("train-*.h5"))
-        for kind in a.runs.split(","):
+        kinds = a.runs.split(",") + (["ensemble"] if str(n) in a.ensemble_sizes.split(",") else [])
+        for kind in kinds:
             flags = {"head": ["--epochs", "1"], "ensemble": ["--epochs", "1", "--ensemble", "10"],
                      "lexical": ["--channel", "lexical"]}[kind]
             result, wall, rss = run(["train", "--cache", str(cache), "--model-dir", str(work / f"model-{n}-{kind}"),
@@ -96,16 +98,50 @@ def main() -> None:
                 heads = 10 if kind == "ensemble" else 1
                 spe = result["seconds_per_epoch"]
                 flop = head_flop_per_sample(len(POOLINGS) * DIM) * heads * result["train_size"] / spe
+                steps = -(-result["train_size"] // 64)
+                # Adam reads the weights, both moments and the gradient and writes three of them back:
+                # 7 float32 passes over every weight at every step, whatever the arithmetic costs.
+                adam = steps * 7 * 4 * heads * head_parameters(len(POOLINGS) * DIM) / bandwidth
                 row.update(seconds_per_epoch=spe, samples_per_s=round(result["train_size"] / spe),
-                           gflop_per_s=round(flop / 1e9, 1), flop_utilisation=round(flop / peak, 3))
+                           gflop_per_s=round(flop / 1e9, 1), flop_utilisation=round(flop / peak, 3),
+                           adam_memory_bound_seconds=round(adam, 1),
+                           matmul_bound_seconds=round(head_flop_per_sample(len(POOLINGS) * DIM) * heads
+                                                      * result["train_size"] / peak, 1))
             else:
                 row.update(lexical=result["lexical"])
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
+            write(rows, peak, bandwidth)
+
+
+def head_parameters(dim: int, hidden=(256, 128, 64)) -> int:
+    sizes = [dim, *hidden, 1]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])) + 2 * sum(hidden)  # + BatchNorm's scale, shift
+
+
+def write(rows: list[dict], peak: float, bandwidth: float) -> None:
+    """Into results/scale.json, replacing earlier runs of the same size and kind."""
+    path = RESULTS / "scale.json"
+    old = json.loads(path.read_text())["runs"] if path.exists() else []
+    new = {(r["reviews"], r["run"]) for r in rows}
+    runs = [r for r in old if (r["reviews"], r["run"]) not in new] + rows
     out = {"script": "benchmarks/train/scale.py", "synthetic": True, "matmul_peak_gflop_per_s": round(peak / 1e9, 1),
-           "machine": {"cpu": cpu_model(), "cores": os.cpu_count()}, "date": time.strftime("%Y-%m-%d"), "runs": rows}
-    (RESULTS / "scale.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+           "memory_gb_per_s": round(bandwidth / 1e9, 1), "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
+           "date": time.strftime("%Y-%m-%d"), "runs": sorted(runs, key=lambda r: (r["reviews"], r["run"]))}
+    path.write_text(json.dumps(out, indent=2) + "\n")
+
+
+def memory_bandwidth(size: int = 2**28) -> float:
+    """Bytes/s of a large array copy, read plus write: what bounds Adam's update of many weights."""
+    import numpy as np
+
+    a, b = np.ones(size // 4, np.float32), np.empty(size // 4, np.float32)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * size / best
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Layout of CACHE/ (a local folder or a URL):
   manifest.json                      how the features were made, per-split counts, shard checksums
-  <split>-00000-of-00007.h5          `features` float32 [n, layers*hidden] (first pooling),
+  <split>-00000-of-00007.h5          `features` float32 or float16 [n, layers*hidden] (first pooling),
                                      `features_<pooling>` for further poolings, `labels` int8 [n],
                                      `ids` utf-8 strings [n]
 Columns are layer-major: columns [l*hidden, (l+1)*hidden) hold layer l.
