@@ -55,11 +55,14 @@ def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
     if not len(reader):
         raise BadInput(f"--cache {cache}: split '{split}' is empty")
     probs, labels = [], []
-    progress = Progress(f"evaluate {split}", len(reader))
+    progress = Progress(f"evaluate {split}", len(reader)) if len(reader.shards) > 1 else None
     for chunk in reader.chunks():  # a shard at a time: memory holds one shard and the probabilities
         probs.append(np.asarray(predictor.probabilities(chunk.features), np.float64))
         labels.append(to_model[chunk.labels])
-        progress.update(sum(map(len, labels)))
+        if progress is not None:
+            progress.update(sum(map(len, labels)))
+    if progress is not None:
+        progress.finish()
     probs, labels = np.concatenate(probs), np.concatenate(labels)
     result = {"split": split, "cache": str(cache), "model_dir": str(model_dir),
               **classification_metrics(labels, probs, classes)}

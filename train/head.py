@@ -10,7 +10,8 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="multilayer_bert_sentiment")
 class LayerMix(keras.layers.Layer):
-    """Kept so that model dirs written before Heads load. Mixes per-layer features [batch, poolings * layers * hidden] into [batch, poolings * hidden].
+    """Kept so that model dirs written before Heads load. Mixes per-layer features
+    [batch, poolings * layers * hidden] into [batch, poolings * hidden].
 
     'mean' averages the layers; 'learned' is ELMo's scalar mix: softmax-normalised weights, one per
     layer, and a scale, trained with the head.

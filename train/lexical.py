@@ -224,7 +224,7 @@ def fit_lexical(train, validation, n_classes: int, cfg: LexicalConfig = LexicalC
     progress = Progress("lexical model", limit, unit="steps") if verbose else None
     row_bytes = 4000  # the shuffle buffer's estimate: about 1,000 n-gram ids a review (IMDB's trigrams: ~700)
     for epoch in range(-(-limit // per_epoch)):
-        for ngrams, y in train.shuffled(lambda f: f["ngrams"], row_bytes, cfg.batch, seed=epoch):
+        for ngrams, y in train.shuffled(lambda f: f["ngrams"], row_bytes, cfg.batch, seed=epoch, features=False):
             for lo in range(0, len(y), cfg.batch):
                 if t < limit:
                     t += 1

@@ -74,18 +74,19 @@ class Rows:
             mask = part.masks[i]
             yield (chunk.features if mask is None else take(chunk.features, np.flatnonzero(mask))), part.labels[i]
 
-    def shuffled(self, transform: Callable, row_bytes: int, batch_size: int, seed: int) -> Iterator[tuple]:
+    def shuffled(self, transform: Callable, row_bytes: int, batch_size: int, seed: int,
+                 features: bool = True) -> Iterator[tuple]:
         """(inputs, labels) in buffers of whole batches, shuffled: shards in a seeded order, then rows
         within a buffer of about SHUFFLE_BYTES. transform(features) gives a chunk's inputs (an array
         or Ngrams); the last buffer may end in a part batch. Read ahead in a thread, so that reading
-        the next shards overlaps the training on this buffer."""
+        the next shards overlaps the training on this buffer. features=False: n-grams only."""
         rng = np.random.default_rng(seed)
         rows = max(1, SHUFFLE_BYTES // max(1, row_bytes) // batch_size) * batch_size
 
         def buffers():
             held, labels, n = [], [], 0
-            for features, y in self.chunks(seed=int(rng.integers(2**31))):
-                held.append(transform(features))
+            for found, y in self.chunks(seed=int(rng.integers(2**31)), features=features):
+                held.append(transform(found))
                 labels.append(y)
                 n += len(y)
                 while n >= rows:

@@ -1,6 +1,7 @@
 """`sweep`: many heads on one cache, trials in parallel worker processes.
 
-The cache is read once per worker; every trial runs `train_model`, as `train` does, into a normal
+Every trial streams the cache from its shards (the operating system's page cache keeps them warm
+for the next) and runs `train_model`, as `train` does, into a normal
 model dir under DIR/trials/<key>, and is appended to DIR/trials.jsonl as it finishes. An
 interrupted sweep (Ctrl-C, a kill) resumes: finished trials are kept and skipped. The best trial
 (by validation accuracy) is copied to DIR/best.
@@ -111,7 +112,7 @@ def _config(grid: dict, values: tuple) -> HeadConfig | None:
 
 
 def worker_setup(init: dict):
-    """In a worker process: TensorFlow's threads, then the cache read once for all its trials."""
+    """In a worker process: TensorFlow's threads, then the cache's splits opened for all its trials."""
     import_tensorflow_quietly()
     import tensorflow as tf
 
