@@ -274,13 +274,15 @@ def test_features_do_not_depend_on_batches_in_flight(tiny_models, tiny_archive):
 def test_standardize_uses_training_rows_only_and_travels_with_the_model(trained, extracted, runner, cli_main,
                                                                          tmp_path):
     from mlbert.train.model_dir import load_model_dir
-    from mlbert.extract.cache.read import read_split
-    from mlbert.data.split import stratified_split
+    from mlbert.extract.cache.read import open_split, read_split
+    from mlbert.train.rows import carve
 
     model, config = load_model_dir(trained)
     assert config["head"]["standardize"] is True
-    features, labels, _, _ = read_split(extracted, "train")
-    train_idx, val_idx = stratified_split(labels, config["head"]["val_fraction"], config["head"]["split_seed"])
+    features, labels, ids, _ = read_split(extracted, "train")
+    training, _ = carve(open_split(extracted, "train"), config["head"]["val_fraction"], config["head"]["split_seed"])
+    train_idx = np.flatnonzero(np.isin(ids, training.ids()))
+    assert 0 < len(train_idx) < len(ids)
     layer = model.get_layer("standardize")
     np.testing.assert_allclose(np.ravel(layer.mean), features["mean"][train_idx].mean(axis=0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.ravel(layer.variance), features["mean"][train_idx].var(axis=0), rtol=1e-4, atol=1e-7)
@@ -340,9 +342,11 @@ def test_refit_trains_the_kept_head_on_every_training_row(extracted, runner, cli
 
 @pytest.mark.slow
 def test_ensemble_keeps_the_mean_of_its_heads(extracted, runner, cli_main, tmp_path):
+    import keras
+
     from mlbert.train.model_dir import load_model_dir
-    from mlbert.extract.cache.read import read_split
-    from mlbert.data.split import stratified_split
+    from mlbert.extract.cache.read import open_split, read_split
+    from mlbert.train.rows import carve
 
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--epochs", 4,
                 "--lr", 3e-3, "--batch-size", 16, "--seed", 5, "--ensemble", 3, "--layer-mix", "learned", "--json")
@@ -353,14 +357,16 @@ def test_ensemble_keeps_the_mean_of_its_heads(extracted, runner, cli_main, tmp_p
     assert sum(result["layer_weights"].values()) == pytest.approx(1.0, abs=1e-5)
     model, config = load_model_dir(tmp_path / "m")
     assert config["head"]["ensemble"] == 3
-    features, labels, _, _ = read_split(extracted, "train")
+    features, labels, ids, _ = read_split(extracted, "train")
     x = features["mean"]
-    heads = [model.get_layer(f"head_{i}").predict(x, verbose=0).ravel() for i in range(3)]
+    logits = model.get_layer("positive").logits(model.get_layer("standardize")(x))  # [n, 3]: each head's
+    heads = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits)).T
     assert not np.allclose(heads[0], heads[1]), "the heads' seeds differ, so must their outputs"
     probs = model.predict(x, verbose=0).ravel()
     np.testing.assert_allclose(probs, np.mean(heads, axis=0), atol=1e-6)
     # The reported validation accuracy is the ensemble's own, on the validation rows of --split-seed 0.
-    _, val = stratified_split(labels, 0.2, 0)
+    _, validation = carve(open_split(extracted, "train"), 0.2, 0)
+    val = np.flatnonzero(np.isin(ids, validation.ids()))
     assert result["val_accuracy"] == pytest.approx(np.mean((probs[val] > 0.5) == labels[val]), abs=1e-6)
     assert (tmp_path / "m" / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
     r = run_cli(runner, cli_main, "evaluate", "--cache", extracted, "--model-dir", tmp_path / "m", "--json")

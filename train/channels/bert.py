@@ -53,7 +53,8 @@ class BertChannel:
         import tensorflow as tf
 
         if self._call is None:  # traced once for every chunk (model.predict retraces)
-            self._call = tf.function(lambda x: self.head(x, training=False), reduce_retracing=True)
+            self._call = tf.function(lambda x: self.head(x, training=False),
+                                     input_signature=[tf.TensorSpec([None, self.spec.dim], tf.float32)])
         x = select(features, self.spec)
         if not len(x):
             return np.zeros((0, len(self.labels)))
