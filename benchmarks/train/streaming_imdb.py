@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for
 from bench import MLBERT, RESULTS, ROOT, cpu_model  # noqa: E402
 
 RECIPES = {
+    "bert-1-head": ["--pooling", "mean,max,cls"],
+    "lexical": ["--channel", "lexical", "--lexical-l2", "5e-5", "--refit-lexical"],
     "bert-10-heads": ["--pooling", "mean,max,cls", "--ensemble", "10"],
     "fused-best": ["--pooling", "mean,max,cls", "--ensemble", "10", "--channel", "fused", "--lexical-l2", "5e-5",
                    "--refit-lexical"],
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--before", required=True, help="a checkout of the code before streaming (3928c88)")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--recipes", default=",".join(RECIPES))
+    parser.add_argument("--codes", default="before,after")
     parser.add_argument("--work", default=str(ROOT / "runs" / "streaming_imdb"))
     a = parser.parse_args()
     codes = {"before": [sys.executable, str(Path(a.before).resolve() / "cli.py")], "after": [MLBERT]}
@@ -54,7 +57,8 @@ def main() -> None:
     rows = json.loads(out.read_text())["runs"] if out.exists() else []
     for recipe in a.recipes.split(","):
         for seed in a.seeds.split(","):
-            for code, cmd in codes.items():  # interleaved: before, after, before, ...
+            for code in a.codes.split(","):  # interleaved: before, after, before, ...
+                cmd = codes[code]
                 model = Path(a.work) / f"{recipe}-{code}-seed{seed}"
                 trained, wall, rss = run([*cmd, "train", "--cache", a.cache, "--model-dir", str(model),
                                           *RECIPES[recipe], "--seed", seed, "--overwrite"])
