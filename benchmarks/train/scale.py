@@ -122,7 +122,12 @@ def head_parameters(dim: int, hidden=(256, 128, 64)) -> int:
 def write(rows: list[dict], peak: float, bandwidth: float) -> None:
     """Into results/scale.json, replacing earlier runs of the same size and kind."""
     path = RESULTS / "scale.json"
-    old = json.loads(path.read_text())["runs"] if path.exists() else []
+    before = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    old = [{"matmul_peak_gflop_per_s": before.get("matmul_peak_gflop_per_s"),
+            "memory_gb_per_s": before.get("memory_gb_per_s"), **r} for r in before["runs"]]
+    for r in rows:  # the rates each run's utilisation and bounds were computed against
+        r.setdefault("matmul_peak_gflop_per_s", round(peak / 1e9, 1))
+        r.setdefault("memory_gb_per_s", round(bandwidth / 1e9, 1))
     new = {(r["reviews"], r["run"]) for r in rows}
     runs = [r for r in old if (r["reviews"], r["run"]) not in new] + rows
     out = {"script": "benchmarks/train/scale.py", "synthetic": True, "matmul_peak_gflop_per_s": round(peak / 1e9, 1),
