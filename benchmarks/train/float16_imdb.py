@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -50,6 +51,9 @@ def float16_copy(cache: Path, out: Path) -> Path:
             shard["sha256"] = write_shard(tmp / shard["file"], features, labels, ids,
                                           shard_attrs(split, i, len(entry["shards"]), manifest["fingerprint"]), ngrams)
             print(f"float16 copy: {split} shard {i + 1}/{len(entry['shards'])}", file=sys.stderr, flush=True)
+    for f in cache.iterdir():  # the rest of the cache as it is: an int8 cache's own encoder files
+        if f.is_file() and f.suffix != ".h5" and f.name != "manifest.json":
+            shutil.copy2(f, tmp / f.name)
     writer.write(str(tmp), manifest)
     tmp.rename(out)
     return out
@@ -61,12 +65,15 @@ def main() -> None:
     parser.add_argument("--recipe", default="bert-10-heads")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--work", default=str(ROOT / "runs" / "float16_imdb"))
+    parser.add_argument("--dtypes", default="float32,float16")
     a = parser.parse_args()
     work = Path(a.work)
     caches = {"float32": Path(a.cache), "float16": float16_copy(Path(a.cache), work / "cache-float16")}
-    rows = []
+    out = RESULTS / "float16_imdb.json"
+    rows = json.loads(out.read_text())["runs"] if out.exists() else []
     for seed in a.seeds.split(","):
-        for dtype, cache in caches.items():
+        for dtype in a.dtypes.split(","):
+            cache = caches[dtype]
             model = work / f"{a.recipe}-{dtype}-seed{seed}"
             trained, wall, rss = run([MLBERT, "train", "--cache", str(cache), "--model-dir", str(model),
                                       *RECIPES[a.recipe], "--seed", seed, "--overwrite"])
@@ -76,7 +83,7 @@ def main() -> None:
                          "train_seconds": trained["seconds"], "train_peak_rss_gb": round(rss / 1e9, 2),
                          "cache_gb": round(sum(f.stat().st_size for f in cache.glob("*.h5")) / 1e9, 2)})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-            (RESULTS / "float16_imdb.json").write_text(json.dumps(
+            out.write_text(json.dumps(
                 {"script": "benchmarks/train/float16_imdb.py", "cache": a.cache, "machine": {"cpu": cpu_model()},
                  "date": time.strftime("%Y-%m-%d"), "runs": rows}, indent=2) + "\n")
 
