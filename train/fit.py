@@ -12,7 +12,7 @@ import tensorflow as tf
 from .config import HeadConfig
 from .head import build_heads, mix_weights
 from .inputs import InputSpec, select
-from .metrics import accuracy_and_loss, class_probabilities
+from .metrics import accuracy_and_loss
 from .rows import Rows
 
 PREDICT_BATCH = 4096
@@ -204,7 +204,7 @@ def fit_model(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, n
     mean_probs = kept_probs.mean(axis=1)
     val_accuracy, val_loss = accuracy_and_loss(yv, mean_probs)
     summary = {"val_accuracy": val_accuracy, "val_loss": val_loss if val_loss is not None else float("nan"),
-               "epoch_seconds": seconds, "epochs_trained": len(seconds)}
+               "epoch_seconds": seconds}
     if n == 1:
         history = {**{k: members[0][k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")},
                    "best_epoch": members[0]["best_epoch"], "epochs_run": epochs_run[0], "epoch_seconds": seconds,
@@ -240,7 +240,3 @@ def refit_model(rows: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, be
     trainer.restore(kept)
     return trainer.model, (curves[0] if isinstance(best_epochs, int) else {"members": curves})
 
-
-def predict_probabilities(model, x: np.ndarray, n_classes: int) -> np.ndarray:
-    """float64 [n, classes] of a model dir's Keras model (Heads, or a head saved before them)."""
-    return class_probabilities(model.predict(x, batch_size=PREDICT_BATCH, verbose=0), n_classes)

@@ -151,20 +151,24 @@ def read_ahead(items: Iterator, depth: int = 1) -> Iterator:
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(item) -> bool:
+        """Hand one item over, unless the consumer has gone: a producer never waits for no one."""
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        slots.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
-            slots.put(_DONE)
+            offer(_DONE)
         except BaseException as e:  # noqa: B902  handed to the consumer, raised there
-            slots.put(e)
+            offer(e)
 
     thread = threading.Thread(target=produce, daemon=True)
     thread.start()

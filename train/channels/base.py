@@ -3,16 +3,17 @@ same probabilities as TensorFlow ops for the exported graph, save and load in th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
 from ...extract.cache.manifest import labels_of
 
-# What fit and refit read: train/rows.py Rows, streamed from the cache shard by shard. What
-# probabilities reads: one chunk's features, {pooling: [n, layers * hidden]} and "ngrams" (an Ngrams)
-# when the channel reads them.
-Part = object
+if TYPE_CHECKING:
+    from ..rows import Rows  # what fit and refit read: rows streamed from the cache shard by shard
+
+# What probabilities reads: one chunk's features, {pooling: [n, layers * hidden]} and "ngrams" (an
+# Ngrams) when the channel reads them.
 
 
 def probabilities_of(channel, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -44,10 +45,10 @@ class Channel(Protocol):
     reads_bert: bool  # needs the encoder: the BERT features at training, the encoder at prediction
     reads_ngrams: bool
 
-    def fit(self, train: Part, validation: Part, verbose: int = 0) -> None:
+    def fit(self, train: "Rows", validation: "Rows", verbose: int = 0) -> None:
         """Learn on the training rows, choosing what early stopping chooses on the validation rows."""
 
-    def refit(self, everything: Part, parts: str, verbose: int = 0) -> None:
+    def refit(self, everything: "Rows", parts: str, verbose: int = 0) -> None:
         """Learn again on every row for the steps chosen by fit; parts 'all', or 'lexical' alone."""
 
     def probabilities(self, features: dict) -> np.ndarray:
