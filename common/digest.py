@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
+
 BLOCK = 1 << 22
 
 
@@ -28,3 +30,11 @@ def sha256_folder(path) -> str:
         digest.update(file.relative_to(path).as_posix().encode())
         feed_file(digest, file)
     return digest.hexdigest()
+
+
+def id_hashes(ids: list[str], seed: int) -> np.ndarray:
+    """uint64 per id, keyed by the seed: the same id and seed always give the same number. Rows are
+    assigned to splits by it, so that each row's split depends on nothing but its id."""
+    key = seed.to_bytes(8, "little", signed=True)
+    return np.array([int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8, key=key).digest(), "little")
+                     for i in ids], np.uint64)

@@ -195,3 +195,48 @@ def remove_empty_folder(path) -> None:
     if _backend(path) == "gfile" and _gfile().isdir(path):
         with _remote_errors(path):
             _gfile().rmtree(path)
+
+
+@contextlib.contextmanager
+def open_read(path):
+    """A file to read in binary, seekable: locally, through tf.io.gfile or Beam's FileSystems."""
+    if not is_url(path):
+        with open(path, "rb") as f:
+            yield f
+        return
+    fs = _backend(path)
+    with _remote_errors(path):
+        if fs == "gfile":
+            with _gfile().GFile(path, "rb") as f:
+                yield f
+            return
+        from apache_beam.io.filesystem import CompressionTypes
+
+        with fs.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            yield f
+
+
+def size(path) -> int | None:
+    """A file's size in bytes; None when it is not there."""
+    if not is_url(path):
+        return os.path.getsize(path) if os.path.isfile(path) else None
+    if not exists(path):
+        return None
+    fs = _backend(path)
+    with _remote_errors(path):
+        if fs == "gfile":
+            return _gfile().stat(path).length
+        return fs.match([path])[0].metadata_list[0].size_in_bytes
+
+
+def glob(pattern: str) -> list[str]:
+    """The files a pattern names (*, ?, [..] in the last parts, ** for any depth), sorted."""
+    if not is_url(pattern):
+        import glob as local_glob
+
+        return sorted(p for p in local_glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(p))
+    fs = _backend(pattern)
+    with _remote_errors(pattern):
+        if fs == "gfile":
+            return sorted(p for p in _gfile().glob(pattern) if not _gfile().isdir(p))
+        return sorted(m.path for m in fs.match([pattern])[0].metadata_list)

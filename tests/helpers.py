@@ -2,7 +2,9 @@
 in-process, and the check of a clean error. Fixtures live in conftest.py."""
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import os
 import random
 import sys
@@ -85,7 +87,7 @@ def synthetic_cache(out: Path, n: int, poolings=("mean", "max", "cls"), layers: 
     from mlbert.extract.cache import writer
     from mlbert.extract.cache.shards import feature_arrays, write_shard
     from mlbert.extract.features.settings import FeatureSettings
-    from mlbert.extract.pipeline.plan import shard_attrs
+    from mlbert.extract.pipeline.units import shard_attrs
 
     vocab, signal, pool = 500_000, 20, 2000
     dim = layers * hidden
@@ -133,3 +135,34 @@ def synthetic_cache(out: Path, n: int, poolings=("mean", "max", "cls"), layers: 
         writer.complete(entry, None)
         writer.write(str(out), manifest)
     return out
+
+
+def write_corpus(folder, rows_per_file=23, seed=0):
+    """Three JSON Lines files (one gzipped), a CSV with quoted multi-line texts, a Parquet file of small
+    row groups. Returns {file name: [(text, label), ...]} in file order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    words = "good bad great awful film plot the a was".split()
+    written = {}
+
+    def rows():
+        return [(" ".join(rng.choice(words) for _ in range(rng.randint(2, 12))), rng.choice(["neg", "pos"]))
+                for _ in range(rows_per_file)]
+
+    for i in range(2):
+        written[f"a-{i}.jsonl"] = rows()
+        (folder / f"a-{i}.jsonl").write_text("".join(json.dumps({"text": t, "label": lab}) + "\n"
+                                                     for t, lab in written[f"a-{i}.jsonl"]))
+    written["b.jsonl.gz"] = rows()
+    (folder / "b.jsonl.gz").write_bytes(gzip.compress("".join(
+        json.dumps({"text": t, "label": lab}) + "\n\n" for t, lab in written["b.jsonl.gz"]).encode()))
+    written["c.csv"] = [(f'{t}, "quoted"\nsecond line', lab) for t, lab in rows()]
+    (folder / "c.csv").write_text("text,label\n" + "".join(
+        '"' + t.replace('"', '""') + f'",{lab}\n' for t, lab in written["c.csv"]))
+    written["d.parquet"] = rows()
+    pq.write_table(pa.Table.from_pylist([{"text": t, "label": lab} for t, lab in written["d.parquet"]]),
+                   folder / "d.parquet", row_group_size=5)
+    return written

@@ -172,8 +172,7 @@ def test_a_run_that_wrote_nothing_leaves_no_trace(tmp_path):
 def test_a_recorded_shard_is_in_the_manifest_on_disk(tmp_path):
     manifest = _cache(tmp_path, shards=())
     entry = manifest["splits"]["train"]
-    (tmp_path / "train-00000-of-00001.h5").write_bytes(b"new shard")
-    writer.record_shard(str(tmp_path), manifest, entry, "train-00000-of-00001.h5", 1)
+    recorded = {"file": "train-00000-of-00001.h5", "count": 1, "sha256": "ab" * 32}
+    writer.record_shard(str(tmp_path), manifest, entry, recorded)
     on_disk = json.loads((tmp_path / cache_manifest.MANIFEST).read_text())
-    shard, = on_disk["splits"]["train"]["shards"]
-    assert shard["sha256"] == cache_manifest.sha256_file(tmp_path / "train-00000-of-00001.h5")
+    assert on_disk["splits"]["train"]["shards"] == [recorded]

@@ -6,26 +6,19 @@ how the split is sharded or ordered.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import queue
 import threading
 from typing import Callable, Iterator
 
 import numpy as np
 
+from ..common.digest import id_hashes
 from ..extract.cache.read import SplitReader
 from ..extract.cache.shards import Ngrams
 
 # Rows gathered (from several shards) and shuffled together before they are fed in batches: about
 # this many bytes of one row's float32 inputs times the rows. Part of what a model dir records.
 SHUFFLE_BYTES = 64 * 2**20
-
-
-def id_hashes(ids: list[str], seed: int) -> np.ndarray:
-    """uint64 per id, keyed by the seed: the same id and seed always give the same number."""
-    key = seed.to_bytes(8, "little", signed=True)
-    return np.array([int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8, key=key).digest(), "little")
-                     for i in ids], np.uint64)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,7 +29,7 @@ def float16_copy(cache: Path, out: Path) -> Path:
     from mlbert.extract.cache import writer
     from mlbert.extract.cache.read import has_ngrams
     from mlbert.extract.cache.shards import NGRAM_COUNTS, NGRAM_IDS, read_shard, write_shard
-    from mlbert.extract.pipeline.plan import shard_attrs
+    from mlbert.extract.pipeline.units import shard_attrs
 
     if (out / "manifest.json").exists():
         return out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ...common.digest import sha256_file
 from ...common.errors import BadInput
+from .corpus import is_corpus
 from .imdb import read_imdb
 from .memory import Records, records
 from .reviews import Reviews
@@ -39,7 +40,8 @@ class TableOptions:
 
 
 def is_table(source) -> bool:
-    return isinstance(source, Records) or table_format(source)[0] is not None
+    """One table: a file, or rows from memory (a folder or glob of tables is a corpus)."""
+    return isinstance(source, Records) or (not is_corpus(source) and table_format(source)[0] is not None)
 
 
 def as_source(data):

@@ -19,6 +19,7 @@ from pathlib import Path
 from ...common.errors import BadInput
 from ..split import stratified_split
 from .labels import class_list, label_name
+from .parquet import rows_parquet
 from .reviews import Reviews, seeded_order
 
 SPLITS = ("train", "validation", "test")
@@ -27,9 +28,10 @@ SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validatio
 
 
 # What --data reads as a table, by suffix (any case; each also gzipped, name.csv.gz).
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+           ".parquet": "parquet"}
 DESCRIBED = (".csv, .tsv, .jsonl / .ndjson (one JSON object per line), .json (an array of objects), each also "
-             "gzipped (.gz)")
+             "gzipped (.gz); or .parquet")
 DELIMITERS = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "bars"}
 
 
@@ -41,8 +43,9 @@ def table_format(source) -> tuple[str | None, bool]:
     return (suffix if suffix in FORMATS else None), gzipped
 
 
-def _rows_jsonl(path: Path, raw: bytes):
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+def _rows_jsonl(path, raw: bytes, first_line: int = 1, id_prefix: str = ""):
+    """(where, id, row, was_replaced) per line; first_line: the number of raw's first line in its file."""
+    for number, line in enumerate(raw.split(b"\n"), start=first_line):
         if not line.strip():
             continue
         text = line.decode("utf-8", errors="replace")
@@ -52,7 +55,7 @@ def _rows_jsonl(path: Path, raw: bytes):
             raise BadInput(f"{path}:{number}: bad JSON ({e.msg} at column {e.colno}); one JSON object per line")
         if not isinstance(row, dict):
             raise BadInput(f"{path}:{number}: a JSON object with fields is needed, got {type(row).__name__}")
-        yield f"{path}:{number}", f"line-{number}", row, "\ufffd" in text and b"\xef\xbf\xbd" not in line
+        yield f"{path}:{number}", f"{id_prefix}line-{number}", row, "\ufffd" in text and b"\xef\xbf\xbd" not in line
 
 
 def _rows_json(path: Path, raw: bytes):
@@ -73,27 +76,34 @@ def _rows_json(path: Path, raw: bytes):
         yield f"{path}: item {number}", f"item-{number}", row, False
 
 
-def _rows_csv(path: Path, raw: bytes, delimiter: str, fields: tuple[str, str]):
+def _rows_csv(path, raw: bytes, delimiter: str, fields: tuple[str, str], header: list[str] | None = None,
+              first_line: int = 1, id_prefix: str = ""):
+    """(where, id, row, was_replaced) per record. header: the field names, when raw is a slice of a
+    file past its header line (then delimiter is the one the header was found with)."""
     text = raw.decode("utf-8", errors="replace")
     replaced_lines = set()
     if "\ufffd" in text:
-        for number, line in enumerate(raw.split(b"\n"), start=1):
+        for number, line in enumerate(raw.split(b"\n"), start=first_line):
             if "\ufffd" in line.decode("utf-8", errors="replace") and b"\xef\xbf\xbd" not in line:
                 replaced_lines.add(number)
     csv.field_size_limit(sys.maxsize)  # one review may be megabytes long
-    delimiter = _delimiter(text, delimiter, fields)
-    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), strict=True, delimiter=delimiter)
-    start = 1  # the line where the row being read begins: a bad quote is reported there, not where parsing gave up
+    if header is None:
+        delimiter = _delimiter(text, delimiter, fields)
+    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), fieldnames=header, strict=True,
+                            delimiter=delimiter)
+    offset = first_line - 1
+    start = first_line  # the line where the row being read begins: a bad quote is reported there, not where parsing gave up
     try:
         if not reader.fieldnames:
             kind = "TSV" if delimiter == "\t" else "CSV"
             raise BadInput(f"{path}: empty {kind} file; the first line must name the fields, e.g. text{delimiter}label")
-        start = reader.line_num + 1
+        start = offset + reader.line_num + 1
         for row in reader:
             if None in row:
                 raise BadInput(f"{path}:{start}: more values than the header has fields")
-            yield f"{path}:{start}", f"line-{start}", row, any(start <= n <= reader.line_num for n in replaced_lines)
-            start = reader.line_num + 1
+            end = offset + reader.line_num
+            yield f"{path}:{start}", f"{id_prefix}line-{start}", row, any(start <= n <= end for n in replaced_lines)
+            start = end + 1
     except csv.Error as e:
         kind = "TSV" if delimiter == "\t" else "CSV"
         raise BadInput(f"{path}:{start}: malformed {kind} ({e}); check the quotes of the row that starts on this line")
@@ -119,11 +129,16 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
     if not path.is_file():
         raise BadInput(f"{path}: no such file; pass a table ({DESCRIBED}) with '{text_field}' and "
                        f"'{label_field}' fields")
+    suffix, gzipped = table_format(path)
+    fields = (text_field, label_field)
+    if FORMATS[suffix] == "parquet":
+        with open(path, "rb") as f:
+            return read_rows(rows_parquet(f, str(path), fields), str(path), splits, seed, limit, text_field,
+                             label_field, split_ratio, labels)
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror})")
-    suffix, gzipped = table_format(path)
     if gzipped:
         try:
             raw = gzip.decompress(raw)
@@ -132,10 +147,32 @@ def read_table(path: Path, splits: list[str] | None, seed: int = 0, limit: int |
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]  # Excel and Notepad start UTF-8 files with a byte-order mark
     kind = FORMATS[suffix]
-    fields = (text_field, label_field)
     rows = (_rows_jsonl(path, raw) if kind == "jsonl" else _rows_json(path, raw) if kind == "json" else
             _rows_csv(path, raw, "\t" if kind == "tsv" else ",", fields))
     return read_rows(rows, str(path), splits, seed, limit, text_field, label_field, split_ratio, labels)
+
+
+def checked_row(where: str, row: dict, text_field: str, label_field: str) -> tuple[str, str, str | None]:
+    """(text, label name, split named by the row or None) of one row, or a BadInput naming where it is."""
+    for field in (text_field, label_field):
+        option = "--text-field" if field == text_field else "--label-field"
+        if field not in row:
+            present = ", ".join(repr(f) for f in list(row)[:8]) or "none"
+            raise BadInput(f"{where}: field '{field}' is missing (the fields are {present}); name the right "
+                           f"field with {option}")
+        if row[field] is None:
+            raise BadInput(f"{where}: field '{field}' has no value (null, or a row with fewer values than the "
+                           f"header); every row needs a {'text' if field == text_field else 'label'}")
+    text = row[text_field]
+    if not isinstance(text, str):
+        raise BadInput(f"{where}: field '{text_field}' must be a string, got {type(text).__name__}")
+    label = label_name(row[label_field], where, label_field)
+    split = None
+    if "split" in row and row["split"] not in (None, ""):
+        split = SPLIT_NAMES.get(str(row["split"]).strip().lower())
+        if split is None:
+            raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train, validation (or dev) or test")
+    return text.replace("\x00", ""), label, split
 
 
 def read_rows(rows, source: str, splits: list[str] | None, seed: int = 0, limit: int | None = None,
@@ -146,26 +183,9 @@ def read_rows(rows, source: str, splits: list[str] | None, seed: int = 0, limit:
     found = []  # (split or None, id, text, label name, was_replaced)
     first_line = {}
     for where, row_id, row, was_replaced in rows:
-        for field in (text_field, label_field):
-            option = "--text-field" if field == text_field else "--label-field"
-            if field not in row:
-                present = ", ".join(repr(f) for f in list(row)[:8]) or "none"
-                raise BadInput(f"{where}: field '{field}' is missing (the fields are {present}); name the right "
-                               f"field with {option}")
-            if row[field] is None:
-                raise BadInput(f"{where}: field '{field}' has no value (null, or a row with fewer values than the "
-                               f"header); every row needs a {'text' if field == text_field else 'label'}")
-        text = row[text_field]
-        if not isinstance(text, str):
-            raise BadInput(f"{where}: field '{text_field}' must be a string, got {type(text).__name__}")
-        label = label_name(row[label_field], where, label_field)
+        text, label, split = checked_row(where, row, text_field, label_field)
         first_line.setdefault(label, where)
-        split = None
-        if "split" in row and row["split"] not in (None, ""):
-            split = SPLIT_NAMES.get(str(row["split"]).strip().lower())
-            if split is None:
-                raise BadInput(f"{where}: field 'split' is {row['split']!r}; use train, validation (or dev) or test")
-        found.append((split, row_id, text.replace("\x00", ""), label, was_replaced))
+        found.append((split, row_id, text, label, was_replaced))
     if not found:
         raise BadInput(f"{source}: no rows; one review per row with '{text_field}' and '{label_field}' fields")
     # One class list for the whole file, so every split's labels mean the same.

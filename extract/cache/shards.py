@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import uuid
 
 import h5py
 import numpy as np
@@ -62,8 +63,22 @@ def write_shard(path, features: dict[str, np.ndarray], labels: np.ndarray, ids: 
     as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
     """
     data = shard_bytes(features, labels, ids, attrs, lexical)
-    storage.write_atomic(path, data)
+    # A retried or speculative Beam task may write the same shard at once elsewhere: unique temporary names.
+    storage.write_atomic(path, data, tag=uuid.uuid4().hex)
     return hashlib.sha256(data).hexdigest()
+
+
+def written_shard(path) -> tuple[dict, int, str] | None:
+    """(attrs, rows, sha256) of a shard file that is there and whole; None when it is not there or
+    unreadable. For shards that workers wrote but no manifest lists yet (a pipeline that failed)."""
+    if not storage.exists(path):
+        return None
+    data = storage.read_bytes(path)
+    try:
+        with h5py.File(io.BytesIO(data), "r") as f:
+            return dict(f.attrs), len(f["labels"]), hashlib.sha256(data).hexdigest()
+    except (OSError, KeyError):
+        return None
 
 
 def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str], attrs: dict,

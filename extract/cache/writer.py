@@ -257,11 +257,9 @@ def stamp(manifest: dict, command: str, device: str) -> None:
     manifest.update(versions=versions(), command=command, machine={**machine(), "device": device})
 
 
-def record_shard(out: str, manifest: dict, entry: dict, name: str, count: int, digest: str | None = None) -> None:
-    """A finished shard into its split's entry and the manifest on disk. digest: the shard's sha256,
-    read back from the file when the writer was another process (a Beam worker)."""
-    digest = digest or cache_manifest.sha256_file(storage.join(out, name))
-    entry["shards"].append({"file": name, "count": count, "sha256": digest})
+def record_shard(out: str, manifest: dict, entry: dict, shard: dict) -> None:
+    """A finished shard ({file, count, sha256}) into its split's entry and the manifest on disk."""
+    entry["shards"].append(shard)
     write(out, manifest)
 
 

@@ -1,5 +1,5 @@
-"""Stage one in this process: each planned shard encoded in batches and written whole, the manifest
-updated after each, Ctrl-C taken between batches."""
+"""Stage one in this process: each unit still to do encoded in batches and its shards written whole,
+the manifest updated after each unit, Ctrl-C taken between batches."""
 from __future__ import annotations
 
 import contextlib
@@ -7,13 +7,9 @@ import signal
 import threading
 import time
 
-from ...common import storage
 from ...common.progress import Progress
 from ..cache import writer
-from ..cache.manifest import shard_name
-from ..cache.shards import feature_arrays, write_shard
-from ..features.lexical import lexical_features
-from .plan import SplitPlan, shard_attrs
+from .units import encode_unit, rows_of, shards_of
 
 
 @contextlib.contextmanager
@@ -35,32 +31,27 @@ def deferred_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
-def encode_split(out, plan: SplitPlan, reviews, featurizer, manifest, interrupted) -> None:
-    """Encode and write the plan's missing shards of one split, in order."""
-    if not plan.todo:
+def encode_units(out: str, plans, todo: list[dict], featurizer, manifest: dict, interrupted) -> None:
+    """Encode and write the units still to do, in order; each finished shard is recorded at once."""
+    if not todo:
         return
-    progress = Progress(f"extract {plan.split}", plan.n)
-    start = time.perf_counter()
-    todo = set(plan.todo)
-    ngrams = featurizer.settings.ngrams
+    by_split = {plan.split: plan for plan in plans}
+    total = sum(rows_of(unit) for unit in todo)
+    progress = Progress("extract", total)
+    done = 0
 
-    def report(done: float) -> None:
+    def report(encoded: float) -> None:
         if interrupted():
-            raise KeyboardInterrupt  # between batches: finished shards stay, this one is dropped
-        progress.update(done)
+            raise KeyboardInterrupt  # between batches: finished shards stay, this unit's are dropped
+        progress.update(done + encoded)
 
-    for i in range(plan.count):
-        lo, hi = plan.bounds(i)
-        if i not in todo:
-            progress.update(hi)
-            continue
-        pooled = featurizer.features(reviews.texts[lo:hi], progress=lambda frac: report(lo + frac * (hi - lo)))
-        lexical = lexical_features(reviews.texts[lo:hi], ngrams) if ngrams else None
-        name = shard_name(plan.split, i, plan.count)
-        digest = write_shard(storage.join(out, name), feature_arrays(pooled, featurizer.settings),
-                             reviews.labels[lo:hi], reviews.ids[lo:hi],
-                             shard_attrs(plan.split, i, plan.count, manifest["fingerprint"]), lexical)
-        writer.record_shard(out, manifest, plan.entry, name, hi - lo, digest)
-        progress.update(hi)
+    for unit in todo:
+        start = time.perf_counter()
+        written = encode_unit(unit, featurizer, out, manifest["fingerprint"], report)
+        seconds = time.perf_counter() - start
+        for shard, entry in zip(shards_of(unit), written):
+            writer.record_shard(out, manifest, by_split[shard.split].entry, entry)
+            by_split[shard.split].seconds += seconds * shard.rows / rows_of(unit)  # a unit's time, by its rows
+        done += rows_of(unit)
+        progress.update(done)
     progress.finish()
-    plan.seconds = time.perf_counter() - start

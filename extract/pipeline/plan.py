@@ -1,49 +1,64 @@
-"""Which shards a split has, which of them are finished and sound, and which are still to encode."""
+"""Which shards a run writes, which of them are finished and sound, and which units are still to encode."""
 from __future__ import annotations
 
 import dataclasses
 
 from ...common import storage
-from ..cache.manifest import sha256_file, shard_name
+from ..cache.manifest import sha256_file
+from ..cache.shards import written_shard
+from .units import shards_of
 
 
 @dataclasses.dataclass
 class SplitPlan:
-    """Which shards of a split exist already (kept in entry) and which are still to encode."""
+    """A split's shards: those finished (kept in entry) and the reviews still to encode."""
     split: str
-    n: int
-    count: int
-    shard_size: int
+    count: int  # shards
     entry: dict
-    todo: list[int]
+    todo_rows: int = 0
     seconds: float = 0.0
 
-    def bounds(self, i: int) -> tuple[int, int]:
-        return i * self.shard_size, min(self.n, (i + 1) * self.shard_size)
 
-
-def plan_split(out, split, reviews, manifest, shard_size) -> SplitPlan:
-    """Keep every listed shard whose file is there with the listed checksum; plan the rest."""
-    n = len(reviews)
-    count = max(1, -(-n // shard_size))
-    old = manifest["splits"].get(split) or {}
-    kept = {s["file"]: s for s in old.get("shards", [])}
-    entry = {"counts": reviews.counts(), "shards": [], "complete": False}
+def plan_units(out: str, units: list[dict], counts: dict[str, dict], manifest: dict) -> tuple[list[SplitPlan], list]:
+    """(a plan per split, the units still to encode). A shard is finished when the manifest lists it
+    and its file has the listed checksum, or when its file is there, whole, written for this cache
+    (its fingerprint, split, index and rows): what the workers of a pipeline that failed wrote."""
+    olds = {split: manifest["splits"].get(split) or {} for split in counts}
+    plans = {split: SplitPlan(split, 0, {"counts": counts[split], "shards": [], "complete": False}) for split in counts}
+    listed = {split: {s["file"]: s for s in (old.get("shards") or [])} for split, old in olds.items()}
     todo = []
-    for i in range(count):
-        name = shard_name(split, i, count)
-        shard = kept.get(name)
-        path = storage.join(out, name)
-        if shard and storage.exists(path) and sha256_file(path) == shard["sha256"]:
-            entry["shards"].append(shard)  # finished before: keep it
-        else:
-            todo.append(i)
-    if not todo and old.get("complete"):
-        entry = old
-    manifest["splits"][split] = entry
-    return SplitPlan(split, n, count, shard_size, entry, todo)
+    for unit in units:
+        missing = False
+        for shard in shards_of(unit):
+            plan = plans[shard.split]
+            plan.count = shard.count
+            found = finished_shard(out, shard, listed[shard.split].get(shard.name), manifest["fingerprint"])
+            if found:
+                plan.entry["shards"].append(found)
+            else:
+                missing = True
+        if missing:
+            todo.append(unit)
+            for shard in shards_of(unit):
+                plans[shard.split].todo_rows += shard.rows
+                plans[shard.split].entry["shards"] = [s for s in plans[shard.split].entry["shards"]
+                                                      if s["file"] != shard.name]
+    for plan in plans.values():
+        if not plan.todo_rows and olds[plan.split].get("complete"):
+            plan.entry = olds[plan.split]
+        manifest["splits"][plan.split] = plan.entry
+    return list(plans.values()), todo
 
 
-def shard_attrs(split: str, index: int, count: int, fingerprint: str) -> dict:
-    """What every shard file says about itself; the fingerprint ties it to its manifest."""
-    return {"split": split, "index": index, "of": count, "fingerprint": fingerprint}
+def finished_shard(out: str, shard, listed: dict | None, fingerprint: str) -> dict | None:
+    path = storage.join(out, shard.name)
+    if listed and storage.exists(path) and sha256_file(path) == listed["sha256"]:
+        return listed
+    written = written_shard(path)
+    if written:
+        attrs, rows, digest = written
+        if (attrs.get("fingerprint"), attrs.get("split"), int(attrs.get("index", -1)), int(attrs.get("of", -1)),
+                rows) == (fingerprint, shard.split, shard.index, shard.count, shard.rows):
+            return {"file": shard.name, "count": rows, "sha256": digest}
+    return None
+

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import sys
 import tempfile
-import time
 
 from ...common.errors import BadInput
 from ...common.options import as_list, at_least, described, parse, path
 from ...common.provenance import api_call
-from ...data.sources import Records, TableOptions, as_source, describe, location, read_source
+from ...data.sources import Records, TableOptions, as_source, describe, is_corpus, location, read_source
+from ...data.sources.corpus import plan_corpus
 from ...data.sources.labels import untrained_classes
 from ..cache import encoder_ir
 from ..cache import manifest as cache_manifest
@@ -25,7 +26,8 @@ from ..encoders import handles
 from ..features.settings import FeatureSettings
 from ..int8 import recipe
 from .options import EXTRACT, SPLITS
-from .plan import plan_split
+from .plan import plan_units
+from .units import read_unit, units_of_corpus, units_of_reviews
 
 ORDER_SEED = 0
 
@@ -33,7 +35,7 @@ ORDER_SEED = 0
 @dataclasses.dataclass(frozen=True)
 class ExtractRequest:
     """One extract run, its options checked."""
-    data: str | Records  # a path or 'tfds', or rows from memory
+    data: str | Records  # a path, a folder or glob of files, or 'tfds'; or rows from memory
     out: str
     encoder: str
     preprocessor: str
@@ -48,11 +50,44 @@ class ExtractRequest:
     overwrite: bool
     command: str
 
-    def fields(self) -> dict:
-        """Everything that shapes the cache's contents: its fingerprint is a digest of these."""
+    def fields(self, data: dict) -> dict:
+        """Everything that shapes the cache's contents: its fingerprint is a digest of these.
+        data: what describes the data's content (data/sources)."""
         return {"encoder": handles.identity(self.encoder), "preprocessor": handles.identity(self.preprocessor),
-                "settings": self.settings.to_dict(), "data": describe(self.data, self.table), "limit": self.limit,
+                "settings": self.settings.to_dict(), "data": data, "limit": self.limit,
                 "order_seed": ORDER_SEED, "shard_size": self.shard_size}
+
+
+@dataclasses.dataclass
+class Work:
+    """What a run encodes: the data's description, classes and counts per split, and the units of
+    work (units.py) that write the shards."""
+    data: dict
+    classes: tuple[str, ...]
+    counts: dict[str, dict]
+    units: list[dict]
+
+    def probe(self) -> list[str]:
+        """A few texts for the models' first batch: the first unit's."""
+        for unit in self.units:
+            texts = [t for _, part, _ in read_unit(unit).values() for t in part]
+            if texts:
+                return texts[:8]
+        return []
+
+
+def plan_work(request: ExtractRequest) -> Work:
+    """Read (a file, an archive, tfds, rows from memory) or plan (a corpus of files) the data."""
+    table, splits = request.table, list(request.splits) if request.splits else None
+    if isinstance(request.data, str) and is_corpus(request.data):
+        corpus = plan_corpus(request.data, splits, request.shard_size, request.limit, table.text_field,
+                             table.label_field, table.split_ratio, table.labels, ORDER_SEED)
+        units = units_of_corpus(corpus, table.text_field, table.label_field, table.split_ratio, ORDER_SEED)
+        return Work(corpus.describe(table.fingerprint()), corpus.classes,
+                    {split: corpus.counts(split) for split in corpus.splits()}, units)
+    reviews = read_source(request.data, splits, seed=ORDER_SEED, limit=request.limit, table=table)
+    return Work(describe(request.data, table), next(iter(reviews.values())).classes,
+                {split: r.counts() for split, r in reviews.items()}, units_of_reviews(reviews, request.shard_size))
 
 
 def extract(data, out, command: str | None = None, **options) -> dict:
@@ -98,19 +133,17 @@ extract.__doc__ += described(EXTRACT) + "\n"
 
 
 def run(request: ExtractRequest) -> dict:
-    fields = request.fields()
-    reviews = read_source(request.data, list(request.splits) if request.splits else None, seed=ORDER_SEED,
-                          limit=request.limit, table=request.table)
-    unseen = untrained_classes({split: r.counts()["labels"] for split, r in reviews.items()})
+    work = plan_work(request)
+    fields = request.fields(work.data)
+    unseen = untrained_classes({split: counts["labels"] for split, counts in work.counts.items()})
     if unseen:
         print(f"extract: warning: {unseen}", file=sys.stderr, flush=True)
     folder = writer.create(request.out)
     try:
         with writer.lock(request.out):
-            classes = list(next(iter(reviews.values())).classes)
-            folder = writer.inspect(folder, fields, request.overwrite, classes)
+            folder = writer.inspect(folder, fields, request.overwrite, list(work.classes))
             with writer.lock(folder.out) if folder.target else contextlib.nullcontext():
-                return _run_locked(request, folder, fields, reviews)
+                return _run_locked(request, folder, fields, work)
     except BadInput:
         writer.leave_no_trace(folder)
         raise
@@ -122,8 +155,19 @@ def run(request: ExtractRequest) -> dict:
     except OSError as e:
         where = e.filename or folder.out
         kept = f"; {_kept(folder)}" if folder.target else " (finished shards are kept)"
-        raise BadInput(f"{where}: cannot write ({e.strerror or e}); free disk space or choose another --out, "
-                       f"then run the same command again{kept}")
+        raise BadInput(f"{where}: cannot write ({e.strerror or e}); {_advice(e)}, then run the same command "
+                       f"again{kept}")
+
+
+def _advice(e: OSError) -> str:
+    """What to do about a write that failed, by its cause."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free disk space or choose another --out"
+    if e.errno == errno.ENOENT:
+        return "its folder is gone (was --out moved or removed while extract ran?); check --out"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check that you may write to --out, or choose another"
+    return "check --out and the disk"
 
 
 def _kept(folder: writer.OutFolder) -> str:
@@ -131,49 +175,43 @@ def _kept(folder: writer.OutFolder) -> str:
             f"shards are kept in {folder.out}")
 
 
-def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict, reviews: dict) -> dict:
+def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict, work: Work) -> dict:
     import tensorflow as tf
 
     from .models import checked_featurizer
 
     # A replacement is written beside the cache it replaces (folder.out) and swapped in at the end.
-    out, splits, resume, plans = folder.out, list(reviews), folder.resume, None
+    out, resume = folder.out, folder.resume
     request = dataclasses.replace(request, out=out)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     if resume:
-        plans = [plan_split(out, split, reviews[split], resume, request.shard_size) for split in splits]
-        if not any(plan.todo for plan in plans):
+        plans, todo = plan_units(out, work.units, work.counts, resume)
+        if not todo:
             # Everything asked for is there and sound: no model to load, nothing to rewrite.
             return _finish(folder, resume, plans, device, request.runner)
-    probe = next((reviews[s].texts[:8] for s in splits if len(reviews[s])), [])
     with tempfile.TemporaryDirectory(prefix="mlbert-encoder-") as scratch:
-        featurizer = checked_featurizer(request, fields, probe, resume, scratch)
+        featurizer = checked_featurizer(request, fields, work.probe(), resume, scratch)
         # Only now, with the models loaded and a first batch encoded, is an earlier replacement given up.
         writer.clear_for_new_run(folder)
         encoder_files = encoder_ir.store(out, scratch) if request.settings.precision == "int8" and not resume else {}
     manifest = resume or writer.new_manifest(fields, _features(request, fields, featurizer, encoder_files),
-                                             {**fields["data"], "path": location(request.data)},
-                                             list(reviews[splits[0]].classes))
+                                             {**fields["data"], "path": location(request.data)}, list(work.classes))
     if folder.target:
         manifest["replaces"] = folder.target  # check-cache says which folder is which
     writer.stamp(manifest, request.command, device)
-    plans = plans or [plan_split(out, split, reviews[split], manifest, request.shard_size) for split in splits]
+    plans, todo = plan_units(out, work.units, work.counts, manifest)
     writer.write(out, manifest)
     if request.runner == "beam":
         from .beam import run_beam
 
-        start = time.perf_counter()
-        run_beam(request, [(plan, i) for plan in plans for i in plan.todo], reviews, manifest)
-        for plan in plans:
-            plan.seconds = time.perf_counter() - start  # one pipeline for all splits
+        run_beam(request, plans, todo, manifest)
     else:
-        from .local import deferred_interrupt, encode_split
+        from .local import deferred_interrupt, encode_units
 
         with deferred_interrupt() as interrupted:
-            for plan in plans:
-                encode_split(out, plan, reviews[plan.split], featurizer, manifest, interrupted)
+            encode_units(out, plans, todo, featurizer, manifest, interrupted)
     for plan in plans:
-        writer.complete(plan.entry, plan.seconds if plan.todo else None)
+        writer.complete(plan.entry, plan.seconds if plan.todo_rows else None)
     writer.write(out, manifest)
     return _finish(folder, manifest, plans, device, request.runner)
 
@@ -204,14 +242,14 @@ def _features(request: ExtractRequest, fields: dict, featurizer, encoder_files: 
 def _summary(out, manifest, plans, device, runner) -> dict:
     splits = {}
     for plan in plans:
-        encoded = sum(plan.bounds(i)[1] - plan.bounds(i)[0] for i in plan.todo)
+        encoded = plan.todo_rows
         counts = plan.entry["counts"]
         splits[plan.split] = {
             "total": counts["total"], "labels": cache_manifest.label_counts_of(counts),
             "replaced_utf8": counts.get("replaced_utf8", 0), "empty": counts.get("empty", 0),
             "shards": plan.count, "seconds": round(plan.seconds, 2),
             "reviews_per_s": round(encoded / plan.seconds, 2) if encoded and plan.seconds > 0 else None,
-            "skipped": not plan.todo}
+            "skipped": not plan.todo_rows}
     features = manifest["features"]
     return {"cache": out, "device": device, "dim": features["dim"], "runner": runner,
             "precision": features.get("precision", "fp32"),
