@@ -42,4 +42,13 @@ def test_outputs_equal_the_committed_reference(reference, recomputed):
         if exact:
             assert np.array_equal(got, expected), f"{name}: largest difference {np.abs(got - expected).max()}"
         else:  # another CPU or library version: the same computation, other rounding
-            assert np.allclose(got, expected, rtol=1e-3, atol=1e-4), name
+            assert np.allclose(got, expected, **tolerance(name)), f"{name}: largest difference {np.abs(got - expected).max()}"
+
+
+def tolerance(name: str) -> dict:
+    """How far outputs may move on another CPU or library version. Quantised encoders take other
+    kernels on CPUs without int8 or bf16 instructions (a feature moves by about 1e-3 there, and a head
+    trained on those features by about 1e-2); a change of computation moves them by far more."""
+    if "int8" in name or "bf16" in name:
+        return dict(rtol=0, atol=5e-2 if name.startswith("probabilities/") else 5e-3)
+    return dict(rtol=1e-3, atol=1e-4)

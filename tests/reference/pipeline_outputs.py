@@ -54,7 +54,12 @@ def environment() -> dict:
             found[name] = "not installed"
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    return {**found, "cpu": cpu}
+    # The same model name covers machines with and without AVX-512 (VNNI, BF16): oneDNN's and
+    # OpenVINO's kernels, and so the bits, follow the instruction sets the CPU offers.
+    flags = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("flags")), []) if Path("/proc/cpuinfo").exists() else []
+    isa = sorted(f for f in flags if f.startswith(("avx", "amx", "fma", "f16c")))
+    return {**found, "cpu": cpu, "isa": " ".join(isa)}
 
 
 def shard_arrays(cache: Path, prefix: str) -> dict[str, np.ndarray]:
