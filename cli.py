@@ -167,8 +167,9 @@ def main() -> int:
                   "to HDF5 shards with a manifest.")
 @click.option("--data", "data", default=DEFAULT_SOURCE, show_default=True,
               help="'tfds' (tfds.load('imdb_reviews')), an aclImdb_v1.tar.gz archive, an unpacked aclImdb/, "
-                   "or your own reviews.csv / reviews.jsonl with text and label fields (any labels, 2 classes "
-                   "or more) and an optional split field (train, validation or dev, test).")
+                   "or your own reviews.csv / .jsonl / .parquet with text and label fields (any labels, 2 classes "
+                   "or more) and an optional split field (train, validation or dev, test); or a corpus of such "
+                   "files, a folder or a glob ('data/*.jsonl'), which workers read in slices (docs/beam.md).")
 @click.option("--out", required=True, type=click.Path(), help="Cache folder (or URL) to write.")
 @declared(EXTRACT)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlbert.common.errors import BadInput
 from helpers import write_corpus
+from mlbert.common.errors import BadInput
 from mlbert.data.sources.corpus import is_corpus, list_files, plan_corpus, read_slice
 
 FIELDS = ("text", "label")

@@ -46,9 +46,13 @@ def _beam():
     return beam
 
 
+def _key(encoder: str, preprocessor: str, settings: dict, batch_size: int) -> tuple:
+    return encoder, preprocessor, json.dumps(settings, sort_keys=True), batch_size
+
+
 def worker_featurizer(encoder: str, preprocessor: str, settings: dict, batch_size: int) -> Featurizer:
     """This worker process's featurizer, loaded on its first unit."""
-    key = (encoder, preprocessor, json.dumps(settings, sort_keys=True), batch_size)
+    key = _key(encoder, preprocessor, settings, batch_size)
     if key not in _FEATURIZERS:
         _one_thread_per_task()
         _FEATURIZERS[key] = Featurizer(handles.load(preprocessor, "--preprocessor", "preprocessor"),
@@ -93,45 +97,51 @@ def _importable_by_workers():
                 os.environ["PYTHONPATH"] = saved
 
 
-def _flags(request, units: int) -> tuple[list[str], bool]:
+def _flags(request) -> tuple[list[str], bool]:
     """Beam's command-line flags from --beam-option KEY=VALUE; whether the runner is Dask's."""
-    flags, keys = ["--default_sdk_harness_log_level=WARNING"], set()  # workers' INFO lines would bury progress
+    flags = ["--default_sdk_harness_log_level=WARNING"]  # workers' INFO lines would bury progress
     for option in request.beam_options:
         if "=" not in option:
             raise BadInput(f"--beam-option {option}: use KEY=VALUE, e.g. direct_num_workers=2")
         key, value = option.split("=", 1)
-        keys.add(key.lstrip("-"))
         flags.append(f"--{key.lstrip('-')}={value}")
-    dask = any(f.startswith("--runner=") and f.endswith("DaskRunner") for f in flags)
-    if dask and not keys & {"dask_npartitions", "dask_partition_size"}:
-        flags.append(f"--dask_npartitions={units}")  # a partition per unit: Beam's default puts 128 in one
-    return flags, dask
+    return flags, any(f.startswith("--runner=") and f.endswith("DaskRunner") for f in flags)
+
+
+def _given(flags: list[str], *keys: str) -> str | None:
+    """The value of the last of these flags given, if any."""
+    found = [f.split("=", 1)[1] for f in flags if f.split("=", 1)[0].lstrip("-") in keys]
+    return found[-1] if found else None
 
 
 @contextlib.contextmanager
-def _local_dask_cluster(flags: list[str], dask: bool):
-    """A LocalCluster for the pipeline when the DaskRunner has no scheduler to go to, closed after it."""
-    if not dask:
-        yield flags
-        return
+def _dask_cluster(flags: list[str]):
+    """Flags for the cluster given, or for a LocalCluster started for the run and closed after it.
+
+    Workers are not made to load the encoder ahead of their first unit: on this machine's two cores
+    that only competed with the driver's own model check (docs/beam.md), and importing Beam in a
+    task while Dask unpickles the pipeline's DoFn races Beam's circular imports."""
     try:
         import distributed
     except ImportError:
         raise BadInput("--beam-option runner=...DaskRunner: dask.distributed is not installed; install it with "
                        "`pip install 'apache-beam[dask]'`")
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO lines would bury progress
-    try:
-        if any(f.startswith(("--dask_client_address=", "--dask_scheduler_file=")) for f in flags):
-            yield flags
-            return
-        with distributed.LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
-            try:
-                yield flags + [f"--dask_client_address={cluster.scheduler_address}"]
-            finally:
-                _close_beams_client(distributed)
-    finally:
-        _close_beams_client(distributed)
+    with contextlib.ExitStack() as stack:
+        address, scheduler_file = _given(flags, "dask_client_address"), _given(flags, "dask_scheduler_file")
+        if not (address or scheduler_file):
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                silence_logs=logging.ERROR))
+            address = cluster.scheduler_address
+            flags = flags + [f"--dask_client_address={address}"]
+        try:  # reached now, so that a wrong address is one clear error before any work
+            stack.enter_context(distributed.Client(address=address, scheduler_file=scheduler_file, set_as_default=False))
+        except OSError as e:
+            raise BadInput(f"--beam-option dask_client_address={address or scheduler_file}: cannot reach the Dask "
+                           f"scheduler ({e}); start it, or leave the option out for a LocalCluster")
+        stack.callback(_close_beams_client, distributed)
+        yield flags
 
 
 def _close_beams_client(distributed) -> None:
@@ -172,36 +182,51 @@ def _failure(e: Exception) -> str:
     return f"--runner beam: the pipeline failed ({type(e).__name__}: {first})"
 
 
-def run_beam(request, plans, todo: list[dict], manifest: dict) -> None:
-    """Encode and write every unit in todo with one Beam pipeline, then record their shards."""
-    if not todo:
-        return
+@contextlib.contextmanager
+def beam_session(request):
+    """Yields run(out, plans, todo, manifest), which encodes and writes every unit in todo with one Beam
+    pipeline, then records their shards. Opened before the driver checks the models, so that a Dask
+    cluster starts meanwhile."""
     beam = _beam()
     from apache_beam.options.pipeline_options import PipelineOptions
 
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    flags, dask = _flags(request, len(todo))
-    out, fingerprint = storage.absolute(request.out), manifest["fingerprint"]
+    flags, dask = _flags(request)
     args = (handles.resolve(request.encoder), handles.resolve(request.preprocessor), request.settings.to_dict(),
             request.batch_size)
+    with _importable_by_workers(), (_dask_cluster(flags) if dask else contextlib.nullcontext(flags)) as flags:
 
-    class Encode(beam.DoFn):
-        def process(self, unit):
-            yield from encode_unit(unit, worker_featurizer(*args), out, fingerprint)
+        def run(out: str, plans, todo: list[dict], manifest: dict) -> None:
+            if not todo:
+                return
+            out, fingerprint = storage.absolute(out), manifest["fingerprint"]
 
-    start = time.perf_counter()
-    with _importable_by_workers(), _local_dask_cluster(flags, dask) as flags, _watched(out, todo) as progress:
-        try:
-            with beam.Pipeline(options=PipelineOptions(flags)) as pipeline:
-                _ = pipeline | "Units" >> beam.Create(todo) | "Encode" >> beam.ParDo(Encode())
-        except (BadInput, KeyboardInterrupt):
-            raise
-        except Exception as e:
-            raise BadInput(f"{_failure(e)}; the shards finished are kept: run the same command again to write "
-                           "the rest")
-        progress.update(progress.total)
-        progress.finish()
-    seconds = time.perf_counter() - start
+            class Encode(beam.DoFn):
+                def process(self, unit):
+                    yield from encode_unit(unit, worker_featurizer(*args), out, fingerprint)
+
+            options = list(flags)
+            if dask and not _given(flags, "dask_npartitions", "dask_partition_size"):
+                options.append(f"--dask_npartitions={len(todo)}")  # a partition per unit: Beam's default is 128 in one
+            start = time.perf_counter()
+            with _watched(out, todo) as progress:
+                try:
+                    with beam.Pipeline(options=PipelineOptions(options)) as pipeline:
+                        _ = pipeline | "Units" >> beam.Create(todo) | "Encode" >> beam.ParDo(Encode())
+                except (BadInput, KeyboardInterrupt):
+                    raise
+                except Exception as e:
+                    raise BadInput(f"{_failure(e)}; the shards finished are kept: run the same command again to "
+                                   "write the rest")
+                progress.update(progress.total)
+                progress.finish()
+            _record(out, plans, todo, fingerprint, time.perf_counter() - start)
+
+        yield run
+
+
+def _record(out: str, plans, todo: list[dict], fingerprint: str, seconds: float) -> None:
+    """The shards the workers wrote, each checked against the plan, into the splits' entries."""
     by_split = {plan.split: plan for plan in plans}
     for unit in todo:
         for shard in shards_of(unit):
@@ -210,5 +235,6 @@ def run_beam(request, plans, todo: list[dict], manifest: dict) -> None:
                 raise BadInput(f"{storage.join(out, shard.name)}: the pipeline ended without writing this shard; run "
                                "the same command again to write it")
             by_split[shard.split].entry["shards"].append(found)
+    total = sum(plan.todo_rows for plan in plans)
     for plan in plans:
-        plan.seconds = seconds
+        plan.seconds = seconds * plan.todo_rows / total if total else 0.0  # one pipeline: its time by rows

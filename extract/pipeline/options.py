@@ -15,7 +15,8 @@ EXTRACT = (
     Option("text_field", "str", TableOptions.text_field, "CSV/JSONL: the field holding the review."),
     Option("label_field", "str", TableOptions.label_field, "CSV/JSONL: the field holding the label."),
     Option("split_ratio", "float", TableOptions.split_ratio,
-           "CSV/JSONL without a 'split' field: the share of rows (stratified, seeded) that is test."),
+           "CSV/JSONL without a 'split' field: the share of rows (stratified, seeded) that is test; in a corpus "
+           "of files, each row by a seeded hash of its id."),
     Option("encoder", "str", handles.DEFAULT_ENCODER,
            "TF Hub handle or local SavedModel folder (the default is the original recipe's small_bert "
            "L-4/H-128/A-2)."),
@@ -48,8 +49,10 @@ EXTRACT = (
            choices=FEATURE_DTYPES),
     Option("batch_size", "int", 32, "Encoder batch: about N x 128 tokens per call (N sequences of 128 tokens; "
            "more sequences when shorter, fewer when longer)."),
-    Option("limit", "int", None, "First N reviews per split (seeded order, balanced).", default_text="all"),
-    Option("shard_size", "int", 4000, "Reviews per HDF5 shard."),
+    Option("limit", "int", None, "First N reviews per split (seeded order, balanced; a corpus of files: the first "
+           "N in file order).", default_text="all"),
+    Option("shard_size", "int", 4000, "Reviews per HDF5 shard (a corpus of files: rows per slice, a unit of work, "
+           "which writes a shard per split it holds)."),
     Option("runner", "str", "local", "beam: run stage one as an Apache Beam pipeline (pip install "
            "'multilayer-bert-sentiment[beam]').", choices=RUNNERS),
     Option("beam_option", "str", (), "Beam pipeline option KEY=VALUE, repeatable, e.g. runner=DataflowRunner.",

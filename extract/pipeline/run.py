@@ -95,7 +95,8 @@ def extract(data, out, command: str | None = None, **options) -> dict:
     Returns the summary `mlbert extract --json` prints.
 
     data: 'tfds', an aclImdb_v1.tar.gz archive or unpacked aclImdb/ folder, a table file (.csv,
-    .tsv, .jsonl, .json; also gzipped), or rows from memory (a list of dicts, a dict of columns, a
+    .tsv, .jsonl, .json, also gzipped; .parquet), a corpus of table files (a folder or a glob, read
+    in slices by the workers: docs/beam.md), or rows from memory (a list of dicts, a dict of columns, a
     pandas DataFrame). Options (name (default): meaning):
 """
     data = as_source(data)
@@ -178,8 +179,6 @@ def _kept(folder: writer.OutFolder) -> str:
 def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict, work: Work) -> dict:
     import tensorflow as tf
 
-    from .models import checked_featurizer
-
     # A replacement is written beside the cache it replaces (folder.out) and swapped in at the end.
     out, resume = folder.out, folder.resume
     request = dataclasses.replace(request, out=out)
@@ -189,6 +188,21 @@ def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict,
         if not todo:
             # Everything asked for is there and sound: no model to load, nothing to rewrite.
             return _finish(folder, resume, plans, device, request.runner)
+    if request.runner == "beam":
+        from .beam import beam_session
+
+        with beam_session(request) as run_beam:  # a Dask cluster gets ready while the driver checks the models
+            return _encode(request, folder, fields, work, device, run_beam)
+    return _encode(request, folder, fields, work, device, None)
+
+
+def _encode(request: ExtractRequest, folder: writer.OutFolder, fields: dict, work: Work, device: str,
+            run_beam) -> dict:
+    """The models checked, the manifest written, the units still to do encoded (run_beam: beam_session's
+    run; None: here), the splits completed."""
+    out, resume = folder.out, folder.resume
+    from .models import checked_featurizer
+
     with tempfile.TemporaryDirectory(prefix="mlbert-encoder-") as scratch:
         featurizer = checked_featurizer(request, fields, work.probe(), resume, scratch)
         # Only now, with the models loaded and a first batch encoded, is an earlier replacement given up.
@@ -201,10 +215,8 @@ def _run_locked(request: ExtractRequest, folder: writer.OutFolder, fields: dict,
     writer.stamp(manifest, request.command, device)
     plans, todo = plan_units(out, work.units, work.counts, manifest)
     writer.write(out, manifest)
-    if request.runner == "beam":
-        from .beam import run_beam
-
-        run_beam(request, plans, todo, manifest)
+    if run_beam:
+        run_beam(out, plans, todo, manifest)
     else:
         from .local import deferred_interrupt, encode_units
 
