@@ -29,7 +29,7 @@ DASK = "runner=apache_beam.runners.dask.dask_runner.DaskRunner"
 def _corpus_args(corpus, out, tiny_models, *extra):
     return [MLBERT, "extract", "--data", str(corpus), "--out", str(out), "--encoder", str(tiny_models["encoder"]),
             "--preprocessor", str(tiny_models["preprocessor"]), "--seq-len", "32", "--pooling", "mean,max",
-            "--ngrams", "2", "--shard-size", "10", "--json", *map(str, extra)]
+            "--ngrams", "2", "--shard-size", "20", "--json", *map(str, extra)]
 
 
 def _run(args, **kwargs):
@@ -70,7 +70,7 @@ def test_a_corpus_gives_the_local_cache_on_the_dask_runner(corpus_and_local, tin
     r = _run(_corpus_args(corpus, tmp_path / "dask", tiny_models, "--runner", "beam", "--beam-option", DASK))
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert summary["runner"] == "beam" and summary["splits"]["train"]["shards"] == 20  # 5 files x 4 slices
+    assert summary["runner"] == "beam" and summary["splits"]["train"]["shards"] == 10  # 5 files x 2 slices
     _assert_same_cache(local, tmp_path / "dask")
 
 
@@ -116,9 +116,10 @@ def test_a_dask_worker_killed_mid_run_leaves_no_half_shard_and_the_same_command_
         while not list(out.glob("*.h5")) and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.05)
         written_before = len(list(out.glob("*.h5")))
+        total = len(list(local.glob("*.h5")))
         os.kill(victim, signal.SIGKILL)
         _, stderr = run.communicate(timeout=600)
-        assert 0 < written_before < 40, "the worker was not killed mid-run"
+        assert 0 < written_before < total, "the worker was not killed mid-run"
         if run.returncode != 0:
             assert "error:" in stderr and "Traceback" not in stderr, stderr
             again = _run(args)
