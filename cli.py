@@ -222,6 +222,15 @@ def train(as_json, command_line, refit_lexical=False, **options):
         lines.append(f"fused: the head's share {r['fusion']['weight']:.2f}, temperature "
                      f"{r['fusion']['temperature']:.2f} (chosen on validation); the head alone "
                      f"{r['head_val_accuracy']:.4f}")
+    if r["linear"]:
+        lines.append(f"linear head: L2 {r['linear']['l2']:g} chosen on validation from "
+                     + ", ".join(f"{v:g}" for v in r["linear"]["grid"])
+                     + f" (L-BFGS, {r['linear']['iterations']} iterations, {r['linear']['seconds']:.1f} s in all)")
+    if r["calibration"]:
+        c = r["calibration"]
+        lines.append(f"calibrated: temperature {c['temperature']:.3f} (fitted on validation); validation ECE "
+                     f"{c['val_ece_raw']:.4f} -> {c['val_ece']:.4f}, log loss {c['val_log_loss_raw']:.4f} -> "
+                     f"{c['val_log_loss']:.4f}")
     if r["refit"]:
         lines.append(f"refit ({r['refit']['parts']}) on all {r['refit']['rows']} training rows (the validation "
                      "figures are the selection "
@@ -344,7 +353,10 @@ def evaluation_text(r: dict, plot) -> str:
                   f"| F1 ({positive}) | {r['f1']:.4f} |"]
     auc = "ROC AUC" if len(r["labels"]) == 2 else "ROC AUC (one-vs-rest, macro)"
     lines += [f"| Macro F1 | {figure(r['macro_f1'], '.4f')} |", f"| Weighted F1 | {figure(r['weighted_f1'], '.4f')} |",
-              f"| {auc} | {figure(r['auc'], '.4f')} |", f"| Reviews | {r['n']} |", "",
+              f"| {auc} | {figure(r['auc'], '.4f')} |",
+              f"| ECE ({r['ece_bins']} bins) | {figure(r['ece'], '.4f')} |", f"| Brier score | {figure(r['brier'], '.4f')} |",
+              f"| Temperature | {figure(r['temperature'], '.3f') if r['temperature'] else 'none (raw)'} |",
+              f"| Reviews | {r['n']} |", "",
               "| Class | Precision | Recall | F1 | Support |", "|-------|-----------|--------|----|---------|"]
     lines += [f"| {c} | {v['precision']:.4f} | {v['recall']:.4f} | {v['f1']:.4f} | {v['support']} |"
               for c, v in r["per_class"].items()]

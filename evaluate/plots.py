@@ -1,5 +1,5 @@
-"""Figures for `evaluate --plot DIR`: the confusion matrix with class names and ROC curves (PNG,
-headless); the learning curves come from train/plots.py."""
+"""Figures for `evaluate --plot DIR`: the confusion matrix with class names, ROC curves and the
+reliability diagram (PNG, headless); the learning curves come from train/plots.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,6 +56,35 @@ def roc_plot(labels: np.ndarray, probs: np.ndarray, classes, title: str, path: P
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def reliability_plot(diagram: dict, temperature, title: str, path: Path) -> None:
+    """The reliability diagram: accuracy against confidence per bin (bars), the diagonal a calibrated
+    model follows, and each bin's share of the rows."""
+    bins = diagram["bins"]
+    edges = np.linspace(0, 1, bins + 1)
+    centres, width = (edges[:-1] + edges[1:]) / 2, 1 / bins
+    accuracy = np.array([a if a is not None else np.nan for a in diagram["accuracy"]])
+    confidence = np.array([c if c is not None else np.nan for c in diagram["confidence"]])
+    counts = np.array(diagram["counts"])
+    fig, (ax, bottom) = plt.subplots(2, 1, figsize=(5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ax.bar(centres, np.nan_to_num(accuracy), width=width, edgecolor="black", alpha=0.8, label="accuracy")
+    ax.bar(centres, np.nan_to_num(confidence - accuracy), bottom=np.nan_to_num(accuracy), width=width,
+           color="tab:red", alpha=0.3, label="gap to mean confidence")
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="calibrated")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    scaled = f"temperature {temperature:.3f}" if temperature else "raw probabilities"
+    ax.set_title(f"{title}\nECE {diagram['ece']:.4f} ({bins} bins), {scaled}")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    bottom.bar(centres, counts / max(1, counts.sum()), width=width, color="grey", edgecolor="black")
+    bottom.set_xlim(0, 1)
+    bottom.set_xlabel("confidence (the top probability)")
+    bottom.set_ylabel("share of rows")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -13,7 +13,7 @@ from ..common.provenance import api_call, record
 from ..extract.cache.manifest import differences, labels_of, read_manifest
 from ..common.progress import Progress
 from ..extract.cache.read import open_split
-from ..train.metrics import classification_metrics
+from ..train.metrics import ECE_BINS, classification_metrics, reliability
 from ..train.model_dir import load_predictor, model_labels
 from .options import EVALUATE
 
@@ -33,8 +33,8 @@ def _check_same_features(trained: dict, cache, manifest: dict) -> None:
 
 
 def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
-    """Accuracy, loss, precision, recall, F1, ROC AUC and the confusion matrix of the model on a
-    cached split; with plot, figures in that folder (new, empty, or figures of ours with
+    """Accuracy, loss, precision, recall, F1, ROC AUC, the confusion matrix and the calibration
+    figures (ECE, Brier score, log loss; the model's temperature) of the model on a cached split; with plot, figures in that folder (new, empty, or figures of ours with
     overwrite). Returns the `evaluate --json` object. Options: EVALUATE."""
     o = parse(EVALUATE, options, "evaluate")
     split, plot, overwrite = o["split"], o["plot"], o["overwrite"]
@@ -65,7 +65,8 @@ def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
         progress.finish()
     probs, labels = np.concatenate(probs), np.concatenate(labels)
     result = {"split": split, "cache": str(cache), "model_dir": str(model_dir),
-              **classification_metrics(labels, probs, classes)}
+              **classification_metrics(labels, probs, classes), "ece_bins": ECE_BINS,
+              "temperature": (config.get("calibration") or {}).get("temperature")}
     if plot is not None:
         result["plots"] = _plots(Path(model_dir), Path(plot), split, labels, probs, result, overwrite, command)
     return result
@@ -74,16 +75,19 @@ def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
 def _plots(model_dir: Path, plot_dir: Path, split: str, labels, probs, metrics: dict, overwrite: bool,
            command: str) -> list[str]:
     from ..train.plots import learning_curves
-    from .plots import confusion_matrix_plot, roc_plot
+    from .plots import confusion_matrix_plot, reliability_plot, roc_plot
 
-    names = ["learning_curves.png", "confusion_matrix.png"] + (["roc_curve.png"] if metrics["auc"] is not None else [])
+    names = ["learning_curves.png", "confusion_matrix.png", "reliability.png"] + (
+        ["roc_curve.png"] if metrics["auc"] is not None else [])
     classes = metrics["labels"]
 
     def build(tmp: Path) -> None:
         learning_curves(json.loads((model_dir / "history.json").read_text()), tmp / names[0])
         confusion_matrix_plot(metrics, f"Confusion matrix, {split} split", tmp / names[1])
+        reliability_plot(reliability(labels, probs), metrics["temperature"], f"Reliability, {split} split",
+                         tmp / names[2])
         if metrics["auc"] is not None:  # undefined when the split holds one class only
-            roc_plot(labels, probs, classes, f"ROC curve, {split} split", tmp / names[2])
+            roc_plot(labels, probs, classes, f"ROC curve, {split} split", tmp / names[3])
         (tmp / FIGURES_MARKER).write_text(json.dumps({"format": FIGURES_FORMAT, "model_dir": str(model_dir),
                                                       "split": split, **record(command)}, indent=2) + "\n")
 

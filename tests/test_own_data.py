@@ -262,3 +262,53 @@ def test_a_pandas_dataframe_is_read_as_its_rows():
     frame = pandas.DataFrame(ROWS)
     _same_reviews(read_source(as_source(ROWS), None), read_source(as_source(frame), None))
     assert as_source(frame).digest() == as_source(ROWS).digest()
+
+
+def test_a_texts_labels_pair_and_a_hugging_face_dataset_make_the_same_cache_as_the_file(tiny_models, tmp_path):
+    import mlbert
+
+    datasets = pytest.importorskip("datasets", reason="Hugging Face datasets is not installed (it is optional)")
+    models = {"encoder": tiny_models["encoder"], "preprocessor": tiny_models["preprocessor"], "seq_len": 32}
+    mlbert.extract(write_csv(tmp_path / "r.csv", [(r["text"], r["label"]) for r in ROWS]), tmp_path / "file", **models)
+    texts, labels = [r["text"] for r in ROWS], [r["label"] for r in ROWS]
+    forms = {"pair": (texts, labels), "dataset": datasets.Dataset.from_list(ROWS)}
+    for name, data in forms.items():
+        mlbert.extract(data, tmp_path / name, **models)
+        for split in ("train", "test"):  # row i of memory is line i + 2 of the file (after its header)
+            from_file = _features_by_id(tmp_path / "file", split)
+            from_memory = {f"line-{int(i.split('-')[1]) + 2}": v
+                           for i, v in _features_by_id(tmp_path / name, split).items()}
+            assert from_file.keys() == from_memory.keys(), name
+            assert all(np.array_equal(from_file[i], from_memory[i]) for i in from_file), name
+    # The same rows in another form are the same data: the cache is kept, not rebuilt.
+    again = mlbert.extract(datasets.Dataset.from_dict({"text": texts, "label": labels}), tmp_path / "pair", **models)
+    assert all(s["skipped"] for s in again["splits"].values())
+    with pytest.raises(mlbert.BadInput, match=r"\(texts, labels\) pair takes two sequences of the same length"):
+        mlbert.extract((texts, labels[:-1]), tmp_path / "x", **models)
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_dataset_dict_gives_its_splits_by_name(tiny_models, tmp_path):
+    import mlbert
+
+    datasets = pytest.importorskip("datasets", reason="Hugging Face datasets is not installed (it is optional)")
+    parts = {"train": ROWS[:24], "validation": ROWS[24:32], "test": ROWS[32:]}
+    data = datasets.DatasetDict({k: datasets.Dataset.from_list(v) for k, v in parts.items()})
+    summary = mlbert.extract(data, tmp_path / "c", encoder=tiny_models["encoder"],
+                             preprocessor=tiny_models["preprocessor"], seq_len=32)
+    assert {k: s["total"] for k, s in summary["splits"].items()} == {"train": 24, "validation": 8, "test": 8}
+    # The same rows with their split in a column: the same data, so the same fingerprint.
+    from mlbert.data.sources import as_source
+    flat = [{**row, "split": name} for name, rows in parts.items() for row in rows]
+    assert as_source(data).digest() == as_source(flat).digest()
+    with pytest.raises(mlbert.BadInput, match="has a 'split' column"):
+        as_source(datasets.DatasetDict({"train": datasets.Dataset.from_list(flat)}))
+
+
+def test_predict_takes_a_pandas_series(trained):
+    import mlbert
+
+    pandas = pytest.importorskip("pandas", reason="pandas is not installed (it is optional)")
+    clf = mlbert.load(trained)
+    texts = ["a wonderful film", "dull and long"]
+    assert clf.predict(pandas.Series(texts)) == clf.predict(texts)

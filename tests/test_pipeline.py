@@ -120,9 +120,16 @@ def test_evaluate_loss_matches_keras(trained, extracted):
     ours = mlbert.evaluate(extracted, trained)
     model, config = load_model_dir(trained)
     features, labels, _, _ = read_split(extracted, "test")
+    import keras
+    import numpy as np
+
+    x = select(features, InputSpec.from_dict(config["input"]))
     model.compile(loss="binary_crossentropy", metrics=["accuracy"])  # the model dir keeps no optimizer
-    loss, accuracy = model.evaluate(select(features, InputSpec.from_dict(config["input"])),
-                                    labels.astype("float32"), verbose=0)
+    _, accuracy = model.evaluate(x, labels.astype("float32"), verbose=0)
+    # The model dir's temperature divides the head's log-odds (written out here); Keras scores the result.
+    p = np.clip(model.predict(x, verbose=0).ravel().astype(np.float64), 1e-7, 1 - 1e-7)
+    calibrated = 1 / (1 + np.exp(-np.log(p / (1 - p)) / config["calibration"]["temperature"]))
+    loss = float(keras.losses.BinaryCrossentropy()(labels.astype("float32"), calibrated.astype("float32")))
     assert ours["loss"] == pytest.approx(loss, abs=1e-4)
     assert ours["accuracy"] == pytest.approx(accuracy, abs=1e-6)
 

@@ -90,7 +90,8 @@ def _serve(path, texts):
 
 
 def _two_stage_probs(cache, model_dir, split, n):
-    """The head applied to the features `extract` cached, and the texts they came from."""
+    """The head applied to the features `extract` cached (with the model's temperature, when it was
+    calibrated), and the ids of the reviews they came from."""
     import keras
 
     from mlbert.train.inputs import InputSpec, select
@@ -101,7 +102,13 @@ def _two_stage_probs(cache, model_dir, split, n):
         features = {p: f["features" if i == 0 else f"features_{p}"][:n]
                     for i, p in enumerate(json.loads((cache / "manifest.json").read_text())["features"]["poolings"])}
     model = keras.models.load_model(model_dir / "model.keras")
-    return ids, model.predict(select(features, spec), verbose=0).ravel()
+    raw = model.predict(select(features, spec), verbose=0).ravel().astype(np.float64)
+    temperature = (config.get("calibration") or {}).get("temperature")
+    if temperature is None:
+        return ids, raw
+    # The model's temperature divides the log-odds (written out here, apart from the package's code).
+    p = np.clip(raw, 1e-7, 1 - 1e-7)
+    return ids, 1 / (1 + np.exp(-np.log(p / (1 - p)) / temperature))
 
 
 def _texts(archive, ids):
@@ -119,6 +126,8 @@ def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, run
     texts = _texts(tiny_archive, ids)
     assert max(len(t.split()) for t in texts) > 64, "needs a review longer than the sequence length"
     np.testing.assert_allclose(_serve(tmp_path / "serving", texts), expected, atol=1e-5)
+    temperature = json.loads((trained / "config.json").read_text())["calibration"]["temperature"]
+    assert abs(temperature - 1) > 1e-3, "a temperature of 1 would not show that export applies it"
     r = run_cli(runner, cli_main, "export", "--model-dir", trained, "--out", tmp_path / "serving")
     assert_clean_error(r, "already holds an exported model", "--overwrite")
     r = run_cli(runner, cli_main, "export", "--model-dir", trained, "--out", tmp_path / "serving", "--overwrite")
@@ -131,6 +140,7 @@ def test_export_matches_the_two_stage_path(trained, extracted, tiny_archive, run
     (["--truncation", "head+tail", "--pooling", "max"], ["--layers", "last"]),
     (["--truncation", "tail", "--pooling", "mean,cls"], ["--pooling", "mean,cls", "--layer-mix", "learned"]),
     (["--pooling", "mean"], ["--ensemble", "2"]),
+    (["--pooling", "mean"], ["--head", "linear", "--no-calibrate"]),
 ])
 @pytest.mark.slow
 def test_export_matches_for_windows_and_head_tail(tiny_models, tiny_archive, runner, cli_main, tmp_path, flags,

@@ -9,6 +9,8 @@ from ..common.options import KINDS, Option, as_list, at_least, between, finite
 LAYER_MIXES = ("concat", "mean", "learned")
 # The channels' names, as train/channels registers them (checked there against its registry).
 CHANNEL_NAMES = ("bert", "lexical", "fused")
+HEADS = ("mlp", "linear")
+LINEAR_L2 = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)  # per-row mean loss + l2 * |w|^2, on standardised features
 VAL_FRACTION = 0.2  # validation rows carved from train when the cache has no validation split
 
 
@@ -39,6 +41,13 @@ class HeadConfig:
     standardize: bool = _option(True, "Scale each feature to zero mean, unit variance (training rows' statistics, "
                                 "kept in the model); --no-standardize feeds raw features, as the original recipe "
                                 "did.")
+    head: str = _option("mlp", "The BERT features' classifier: the original recipe's MLP (--hidden, --dropout), or "
+                        "a logistic regression (linear) whose L2 weight is chosen on validation from --l2.",
+                        choices=HEADS)
+    l2: tuple[float, ...] = _option(LINEAR_L2, "The linear head's L2 weights to try, e.g. 1e-4,1e-2; the best on "
+                                    "validation is kept.")
+    calibrate: bool = _option(True, "Fit a temperature on the validation rows so that the model's confidences match "
+                              "its accuracy (labels unchanged); --no-calibrate keeps the raw probabilities.")
     ensemble: int = _option(1, "Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their "
                             "probabilities as one model.")
     channel: str = _option("bert", "What the model reads: the BERT features (the original recipe's head), the "
@@ -51,6 +60,7 @@ class HeadConfig:
         # The Python API takes lists or the CLI's comma strings; keep tuples, so configs compare and hash.
         object.__setattr__(self, "hidden", as_list(self.hidden, int, "hidden"))
         object.__setattr__(self, "dropout", as_list(self.dropout, float, "dropout"))
+        object.__setattr__(self, "l2", as_list(self.l2, float, "l2"))
         if self.pooling is not None:
             object.__setattr__(self, "pooling", as_list(self.pooling, str, "pooling"))
         object.__setattr__(self, "layers", ",".join(map(str, self.layers)) if isinstance(self.layers, (list, tuple))
@@ -71,6 +81,16 @@ class HeadConfig:
             raise BadInput("--dropout: rates must be in [0, 1)")
         if self.val_fraction is not None:
             between(self.val_fraction, 0, 1, "val_fraction")
+        if self.head not in HEADS:
+            raise BadInput(f"--head {self.head}: choose one of {', '.join(HEADS)}")
+        if self.head == "linear" and (not self.l2 or any(v < 0 for v in self.l2)):
+            raise BadInput(f"--l2 {','.join(map(str, self.l2))}: give one or more weights, each 0 or more")
+        if self.head == "linear" and self.ensemble != 1:
+            raise BadInput(f"--head linear --ensemble {self.ensemble}: a logistic regression is solved to its one "
+                           "optimum, so every seed gives the same model; use --ensemble 1")
+        if self.head == "linear" and self.layer_mix != "concat":
+            raise BadInput(f"--head linear --layer-mix {self.layer_mix}: the linear head reads the concatenated "
+                           "layers; use --layer-mix concat")
         if self.layer_mix not in LAYER_MIXES:
             raise BadInput(f"--layer-mix {self.layer_mix}: choose one of {', '.join(LAYER_MIXES)}")
         finite(self.lr, "lr")
@@ -98,7 +118,7 @@ class HeadConfig:
         if self.channel == "bert":  # lexical options mean nothing then; BERT-only configs keep their keys
             for name in ("channel", "lexical_l2", "min_df"):
                 del d[name]
-        d.update(hidden=list(self.hidden), dropout=list(self.dropout),
+        d.update(hidden=list(self.hidden), dropout=list(self.dropout), l2=list(self.l2),
                  pooling=list(self.pooling) if self.pooling is not None else None)
         return d
 

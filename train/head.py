@@ -62,6 +62,7 @@ class Heads(keras.layers.Layer):
 
     mix: None (concatenated layers), or (poolings, layers, hidden size, learned): 'mean' averages
     the encoder's layers, 'learned' is ELMo's scalar mix, softmax weights and a scale, per head.
+    With no hidden layers each head is a logistic regression (the linear head).
     """
 
     def __init__(self, heads: int, hidden, dropout, n_classes: int, input_dim: int, seeds, mix=None, **kwargs):
@@ -142,7 +143,9 @@ class Heads(keras.layers.Layer):
             if training and rate > 0:
                 h = keras.random.dropout(h, rate, seed=self.dropout_seed)
             x = h
-        z = ops.einsum("bni,nik->bnk", x, self.out_kernel) + self.out_bias
+        # No hidden layer (the linear head): x is still the shared input [batch, input].
+        shared = len(x.shape) == 2
+        z = ops.einsum("bi,nik->bnk" if shared else "bni,nik->bnk", x, self.out_kernel) + self.out_bias
         return z[:, :, 0] if self.n_classes == 2 else z
 
     def call(self, x):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 EPSILON = 1e-7  # Keras clips probabilities the same way, so our loss equals model.evaluate's
+ECE_BINS = 15  # Guo et al.'s (2017) expected calibration error, as most calibration papers report it
 
 
 def class_probabilities(output, n_classes: int) -> np.ndarray:
@@ -31,9 +32,47 @@ def accuracy_and_loss(labels, probs: np.ndarray) -> tuple[float | None, float | 
     return float(np.mean(predicted(probs) == y)), float(-np.mean(np.log(picked)))
 
 
+def reliability(labels, probs: np.ndarray, bins: int = ECE_BINS) -> dict:
+    """Confidence (the top probability) against accuracy in equal-width bins: per bin its rows, mean
+    confidence and accuracy (None when empty), and the expected calibration error, the rows'
+    weighted mean of |accuracy - confidence| over the bins."""
+    y = np.asarray(labels).astype(np.int64).ravel()
+    confidence = probs.max(axis=1) if len(y) else np.zeros(0)
+    correct = predicted(probs) == y if len(y) else np.zeros(0, bool)
+    which = np.minimum((confidence * bins).astype(np.int64), bins - 1)  # a confidence of 1.0 in the last
+    counts = np.bincount(which, minlength=bins)
+    sums = np.bincount(which, weights=confidence, minlength=bins)
+    hits = np.bincount(which, weights=correct.astype(np.float64), minlength=bins)
+    shown = counts > 0
+    ece = float(np.abs(hits[shown] - sums[shown]).sum() / len(y)) if len(y) else None
+    return {"bins": bins, "ece": ece, "counts": counts.tolist(),
+            "confidence": [float(s / c) if c else None for s, c in zip(sums, counts)],
+            "accuracy": [float(h / c) if c else None for h, c in zip(hits, counts)]}
+
+
+def brier(labels, probs: np.ndarray) -> float | None:
+    """The Brier score as scikit-learn's brier_score_loss gives it: for two classes the mean squared
+    error of the second class's probability; for more, the mean squared distance to the one-hot label
+    summed over the classes (Brier's own definition)."""
+    y = np.asarray(labels).astype(np.int64).ravel()
+    if not len(y):
+        return None
+    onehot = np.eye(probs.shape[1])[y]
+    if probs.shape[1] == 2:
+        return float(np.mean((probs[:, 1] - onehot[:, 1]) ** 2))
+    return float(np.mean(((probs - onehot) ** 2).sum(axis=1)))
+
+
+def calibration_metrics(labels, probs: np.ndarray) -> dict:
+    """Whether the probabilities mean what they say: ECE (15 bins), Brier score and log loss."""
+    return {"ece": reliability(labels, probs)["ece"], "brier": brier(labels, probs),
+            "log_loss": accuracy_and_loss(labels, probs)[1]}
+
+
 def classification_metrics(labels, probs: np.ndarray, classes) -> dict:
     """Accuracy, loss, per-class precision/recall/F1/support, macro and weighted F1, the confusion
-    matrix with class names and ROC AUC (one-vs-rest macro for more than two classes).
+    matrix with class names, ROC AUC (one-vs-rest macro for more than two classes), and the
+    calibration figures: ece, brier and log_loss (the same number as loss).
 
     Two classes also keep the keys binary runs have always had: precision, recall and F1 of the
     second (positive) class, and confusion_matrix as tn/fp/fn/tp. Undefined figures are None.
@@ -60,6 +99,7 @@ def classification_metrics(labels, probs: np.ndarray, classes) -> dict:
         "per_class": per_class,
         "confusion": {"labels": classes, "matrix": matrix.tolist()},
         "auc": None,
+        **calibration_metrics(y, probs),
     }
     if len(classes) == 2:
         positive = per_class[classes[1]]

@@ -11,10 +11,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def learning_curves(history: dict, path: Path) -> None:
     """The head's curves (every head's of an ensemble, history["members"], on the same axes) per
-    epoch, and the lexical model's (history["lexical"]) per step, whichever the model has."""
+    epoch, the lexical model's (history["lexical"]) per step, and the linear head's validation
+    figures by L2 weight (history["linear"]), whichever the model has."""
     head = history.get("members") or ([history] if "accuracy" in history else [])
-    lexical = history.get("lexical")
-    panels = (2 if head else 0) + (1 if lexical else 0)
+    lexical, linear = history.get("lexical"), history.get("linear")
+    panels = (2 if head else 0) + (1 if lexical else 0) + (1 if linear else 0)
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), squeeze=False)
     axes = list(axes[0])
     if head:
@@ -33,6 +34,15 @@ def learning_curves(history: dict, path: Path) -> None:
             ax.axvline(lexical["best_step"], color="grey", linestyle="--", label=f"best step ({lexical['best_step']})")
         ax.set_title("Lexical model (mini-batch steps)")
         ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if linear:  # the linear head: one solve per L2 weight
+        ax = axes.pop(0)
+        l2 = [t["l2"] for t in linear]
+        ax.semilogx(l2, [t["val_accuracy"] for t in linear], "o-", color="C2", label="validation accuracy")
+        ax.semilogx(l2, [t["val_loss"] for t in linear], "s-", color="C1", label="validation loss")
+        ax.set_title("Linear head: by L2 weight")
+        ax.set_xlabel("L2 weight")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle("Learning curves" + (f" of the {len(head)} heads of the ensemble" if len(head) > 1 else ""))

@@ -108,6 +108,14 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
         raise BadInput("--refit-lexical: the model has no lexical part; train it with --channel lexical or fused")
     channel.fit(train_rows, validation_rows, verbose)
     val_probs, yv = probabilities_of(channel, validation_rows)
+    # The temperature is fitted on the selection run's validation rows; a refit model keeps it (its
+    # validation rows are training rows then, and would call for a colder one than is right).
+    from .temperature import fit_temperature, scaled  # TensorFlow ops: imported once a model trains
+
+    calibration = fit_temperature(val_probs, yv) if cfg.calibrate else None
+    channel = channels.calibrated(channel, calibration)
+    if calibration:
+        val_probs = np.asarray(scaled(val_probs, calibration["temperature"]))
     val_accuracy, val_loss = accuracy_and_loss(yv, val_probs)  # the kept model's own
     fitted = channel.summary()
     refit_result = None
@@ -128,9 +136,10 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
         "seconds": round(time.perf_counter() - start, 2), "seconds_per_epoch": summary["seconds_per_epoch"],
         "layer_weights": summary["layer_weights"], "refit": refit_result, "ensemble": summary["ensemble"],
         "head_val_accuracy": summary["head_val_accuracy"], "lexical": summary["lexical"], "fusion": summary["fusion"],
+        "linear": summary["linear"], "calibration": calibration,
     }
     config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": summary["fusion"],
-              "training": {"streamed": True, "shuffle_bytes": rows.SHUFFLE_BYTES},
+              "calibration": calibration, "training": {"streamed": True, "shuffle_bytes": rows.SHUFFLE_BYTES},
               "result": result, "cache": {"path": storage.absolute(cache), "manifest": manifest}, **record(command)}
     write_model_dir(model_dir, channel, config, overwrite, cache)
     return {"model_dir": str(model_dir), **result}

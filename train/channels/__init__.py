@@ -18,7 +18,7 @@ CHANNELS = {"bert": ("bert", "BertChannel"), "lexical": ("lexical", "LexicalChan
             "fused": ("fused", "FusedChannel")}
 NAMES = tuple(CHANNELS)
 
-__all__ = ["CHANNELS", "NAMES", "Channel", "ServingInputs", "check", "new", "load", "channel_of"]
+__all__ = ["CHANNELS", "NAMES", "Channel", "ServingInputs", "check", "new", "load", "calibrated", "channel_of"]
 
 
 def channel_of(config: dict) -> str:
@@ -40,5 +40,13 @@ def new(cfg: HeadConfig, spec: InputSpec, labels: list[str]) -> Channel:
 
 
 def load(folder: Path, config: dict) -> Channel:
-    """A model dir's trained channel."""
-    return check(channel_of(config)).load(Path(folder), config)
+    """A model dir's trained channel, with its temperature when it was calibrated."""
+    channel = check(channel_of(config)).load(Path(folder), config)
+    return calibrated(channel, config.get("calibration"))
+
+
+def calibrated(channel: Channel, calibration: dict | None) -> Channel:
+    """The channel scaled by a fitted temperature (None: as it is)."""
+    from .calibration import Calibrated
+
+    return Calibrated(channel, calibration) if calibration else channel

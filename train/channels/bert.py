@@ -1,5 +1,6 @@
-"""The BERT channel: the Keras head (the original recipe's MLP, or an ensemble of them averaged) on
-the cached per-layer features, early-stopped on validation."""
+"""The BERT channel: the Keras head (the original recipe's MLP, one or an ensemble of them
+averaged, early-stopped on validation; or a logistic regression, train/linear.py) on the cached
+per-layer features."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,8 +35,16 @@ class BertChannel:
         from ..fit import fit_model  # Keras, imported when a head is trained
 
         self._call = None
-        self.head, self._history, self._fitted = fit_model(train, validation, self.cfg, self.spec, len(self.labels),
-                                                           verbose)
+        if self.cfg.head == "linear":
+            from ..fit import statistics
+            from ..linear import fit_linear
+
+            stats = statistics(train, self.spec) if self.cfg.standardize else None
+            self.head, self._history, self._fitted = fit_linear(train, validation, self.cfg, self.spec,
+                                                                len(self.labels), stats)
+        else:
+            self.head, self._history, self._fitted = fit_model(train, validation, self.cfg, self.spec,
+                                                               len(self.labels), verbose)
         if not np.isfinite(self._fitted["val_loss"]):
             raise BadInput(f"--lr {self.cfg.lr}: training diverged (the validation loss is not a number); lower "
                            "the learning rate (nothing was written)")
@@ -43,11 +52,18 @@ class BertChannel:
     def refit(self, everything, parts: str, verbose: int = 0) -> None:
         if parts != "all":
             return
-        from ..fit import refit_model
+        from ..fit import refit_model, statistics
 
         self._call = None
-        self.head, self._history["refit"] = refit_model(everything, self.cfg, self.spec, len(self.labels),
-                                                        self._fitted["best_epoch"], verbose)
+        if self.cfg.head == "linear":
+            from ..linear import refit_linear
+
+            stats = statistics(everything, self.spec) if self.cfg.standardize else None
+            self.head, self._history["refit"] = refit_linear(everything, self.cfg, self.spec, len(self.labels),
+                                                             self._fitted["linear"]["l2"], stats)
+        else:
+            self.head, self._history["refit"] = refit_model(everything, self.cfg, self.spec, len(self.labels),
+                                                            self._fitted["best_epoch"], verbose)
 
     def probabilities(self, features: dict) -> np.ndarray:
         import tensorflow as tf
@@ -83,11 +99,11 @@ class BertChannel:
         return {
             "best_epoch": fitted["best_epoch"], "epochs_run": fitted["epochs_run"],
             # An epoch trains every head of an ensemble at once.
-            "seconds_per_epoch": round(float(np.mean(fitted["epoch_seconds"])), 3),
+            "seconds_per_epoch": round(float(np.mean(fitted["epoch_seconds"])), 3) if fitted["epoch_seconds"] else None,
             "layer_weights": {str(layer): w for layer, w in zip(self.spec.layers, weights)} if weights else None,
             "ensemble": {"heads": cfg.ensemble, "seeds": [cfg.seed + i for i in range(cfg.ensemble)],
                          "member_val_accuracy": fitted["member_val_accuracy"]} if cfg.ensemble > 1 else None,
-            "head_val_accuracy": None, "lexical": None, "fusion": None}
+            "head_val_accuracy": None, "lexical": None, "fusion": None, "linear": fitted.get("linear")}
 
     def val_accuracy(self) -> float:
         """The head's own validation accuracy at the kept epoch (or the ensemble's)."""

@@ -71,7 +71,8 @@ class LexicalChannel:
         lexical = {k: history[k] for k in ("best_step", "steps_run", "vocab", "seconds")}
         lexical["val_accuracy"] = history["val_accuracy"][history["best_evaluation"] - 1]
         return {"best_epoch": None, "epochs_run": None, "seconds_per_epoch": None, "layer_weights": None,
-                "ensemble": None, "head_val_accuracy": None, "lexical": lexical, "fusion": None}
+                "ensemble": None, "head_val_accuracy": None, "lexical": lexical, "fusion": None,
+                "linear": None}
 
     def history(self) -> dict:
         return self._history
