@@ -74,7 +74,7 @@ def main() -> None:
     commands.append(shown)
     before = raw_test_metrics(task["cache"], model)
     keys = ("accuracy", "macro_f1", "ece", "brier", "log_loss")
-    record_run("accuracy/calibration", args.task, {
+    record_run("calibration", args.task, {
         "task": args.task, "encoder": "all-MiniLM-L6-v2 (pretrained), frozen", "train_flags": task["train"],
         "calibration": trained["calibration"], "val_accuracy": trained["val_accuracy"],
         "test_before": {k: before[k] for k in keys}, "test_after": {k: after[k] for k in keys},
