@@ -47,12 +47,13 @@ def runs_of(script: str) -> dict:
     return json.loads(path.read_text())["runs"] if path.exists() else {}
 
 
-def record_run(script: str, key: str, result: dict) -> None:
-    """Keep one run in results/<script>.json (its flags are inside the run), written whole."""
+def record_run(script: str, key: str, result: dict, source: str | None = None) -> None:
+    """Keep one run in results/<script>.json (its flags are inside the run), written whole; source:
+    the script's path in the repository (default benchmarks/<script>.py)."""
     runs = {**runs_of(script), key: result}
     path = RESULTS / f"{script}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"script": f"benchmarks/{script}.py", "runs": runs}, indent=2) + "\n")
+    tmp.write_text(json.dumps({"script": source or f"benchmarks/{script}.py", "runs": runs}, indent=2) + "\n")
     os.replace(tmp, path)
 
 

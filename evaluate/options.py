@@ -6,8 +6,8 @@ from ..common.options import Option
 
 EVALUATE = (
     Option("split", "str", "test", "The cached split to score."),
-    Option("plot", "str", None, "Write learning_curves.png, confusion_matrix.png, reliability.png and roc_curve.png to this folder "
-           "(new or empty).", default_text="no figures"),
+    Option("plot", "str", None, "Write learning_curves.png, confusion_matrix.png, reliability.png and "
+           "roc_curve.png to this folder (new or empty).", default_text="no figures"),
     Option("overwrite", "bool", False, "Replace figures this tool wrote before in --plot."),
 )
 

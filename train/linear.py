@@ -143,7 +143,7 @@ def lbfgs(f, theta: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def solve(blocks: Blocks, dim: int, k: int, l2: float, start: np.ndarray | None = None):
-    """(w [dim, k], b [k], iterations) for one L2 weight."""
+    """(theta, iterations) for one L2 weight: theta holds w [dim, k] row-major, then b [k]."""
     theta = np.zeros(dim * k + k) if start is None else start
     theta, iterations = lbfgs(lambda t: _loss_and_gradient(blocks, t, dim, k, l2, len(blocks.labels)), theta)
     return theta, iterations
@@ -160,9 +160,16 @@ def _model(cfg: HeadConfig, spec: InputSpec, n_classes: int, stats, theta: np.nd
     return model
 
 
-def fit_linear(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, stats):
+def _statistics(rows: Rows, cfg: HeadConfig, spec: InputSpec):
+    from .fit import statistics
+
+    return statistics(rows, spec) if cfg.standardize else None
+
+
+def fit_linear(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, verbose: int = 0):
     """Solve for every L2 weight of cfg.l2 and keep the best on validation accuracy (ties: the lower
     validation loss). Returns (model, history, summary) as fit_model does."""
+    stats = _statistics(train, cfg, spec)
     start_time, k = time.perf_counter(), 1 if n_classes == 2 else n_classes
     blocks, held_out = Blocks(train, spec, stats), Blocks(validation, spec, stats)
     yv = held_out.labels
@@ -184,8 +191,9 @@ def fit_linear(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, 
     return _model(cfg, spec, n_classes, stats, theta), history, summary
 
 
-def refit_linear(rows: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, l2: float, stats):
-    """The linear head solved on every given row for the L2 weight chosen on validation."""
-    k = 1 if n_classes == 2 else n_classes
+def refit_linear(rows: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, l2: float, verbose: int = 0):
+    """The linear head solved on every given row for the L2 weight chosen on validation.
+    Returns (model, history) as refit_model does."""
+    stats, k = _statistics(rows, cfg, spec), 1 if n_classes == 2 else n_classes
     theta, iterations = solve(Blocks(rows, spec, stats), spec.dim, k, l2)
     return _model(cfg, spec, n_classes, stats, theta), {"l2": l2, "iterations": iterations}

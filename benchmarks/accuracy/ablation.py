@@ -63,7 +63,7 @@ def main(cache: str) -> None:
     second.pop("extract")  # the same cache as sweep 1's
     result = {"cache": cache, "extract": first.pop("extract"), "inputs": first, "head": second,
               "seconds": round(time.perf_counter() - t0, 1), "date": time.strftime("%Y-%m-%d")}
-    record_run("ablation", name, result)
+    record_run("ablation", name, result, source="benchmarks/accuracy/ablation.py")
     print(json.dumps(result, indent=2))
 
 

@@ -79,7 +79,8 @@ def main() -> None:
         "calibration": trained["calibration"], "val_accuracy": trained["val_accuracy"],
         "test_before": {k: before[k] for k in keys}, "test_after": {k: after[k] for k in keys},
         "labels_unchanged": before["confusion"] == after["confusion"], "test_rows": after["n"],
-        "train_seconds": round(train_seconds, 1), "cpu": cpu_model(), "commands": commands})
+        "train_seconds": round(train_seconds, 1), "cpu": cpu_model(), "commands": commands},
+        source="benchmarks/accuracy/calibration.py")
     print({k: (before[k], after[k]) for k in keys})
 
 

@@ -100,7 +100,7 @@ def main(name: str, extra: list[str], train_args: list[str]) -> None:
         "commands": commands,
         "date": time.strftime("%Y-%m-%d"),
     }
-    record_run("imdb_results", key, result)
+    record_run("imdb_results", key, result, source="benchmarks/accuracy/imdb_results.py")
     print(json.dumps(result, indent=2))
 
 

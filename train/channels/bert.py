@@ -33,18 +33,12 @@ class BertChannel:
 
     def fit(self, train, validation, verbose: int = 0) -> None:
         from ..fit import fit_model  # Keras, imported when a head is trained
+        from ..linear import fit_linear
 
         self._call = None
-        if self.cfg.head == "linear":
-            from ..fit import statistics
-            from ..linear import fit_linear
-
-            stats = statistics(train, self.spec) if self.cfg.standardize else None
-            self.head, self._history, self._fitted = fit_linear(train, validation, self.cfg, self.spec,
-                                                                len(self.labels), stats)
-        else:
-            self.head, self._history, self._fitted = fit_model(train, validation, self.cfg, self.spec,
-                                                               len(self.labels), verbose)
+        fit = fit_linear if self.cfg.head == "linear" else fit_model
+        self.head, self._history, self._fitted = fit(train, validation, self.cfg, self.spec, len(self.labels),
+                                                     verbose)
         if not np.isfinite(self._fitted["val_loss"]):
             raise BadInput(f"--lr {self.cfg.lr}: training diverged (the validation loss is not a number); lower "
                            "the learning rate (nothing was written)")
@@ -52,18 +46,14 @@ class BertChannel:
     def refit(self, everything, parts: str, verbose: int = 0) -> None:
         if parts != "all":
             return
-        from ..fit import refit_model, statistics
+        from ..fit import refit_model
+        from ..linear import refit_linear
 
         self._call = None
-        if self.cfg.head == "linear":
-            from ..linear import refit_linear
-
-            stats = statistics(everything, self.spec) if self.cfg.standardize else None
-            self.head, self._history["refit"] = refit_linear(everything, self.cfg, self.spec, len(self.labels),
-                                                             self._fitted["linear"]["l2"], stats)
-        else:
-            self.head, self._history["refit"] = refit_model(everything, self.cfg, self.spec, len(self.labels),
-                                                            self._fitted["best_epoch"], verbose)
+        # The linear head is solved again for its chosen L2; the MLP trains for its chosen epochs.
+        refit, chosen = ((refit_linear, self._fitted["linear"]["l2"]) if self.cfg.head == "linear" else
+                         (refit_model, self._fitted["best_epoch"]))
+        self.head, self._history["refit"] = refit(everything, self.cfg, self.spec, len(self.labels), chosen, verbose)
 
     def probabilities(self, features: dict) -> np.ndarray:
         import tensorflow as tf
