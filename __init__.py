@@ -9,6 +9,7 @@ with underscores, and each function's docstring lists its own):
                    preprocessor="models/minilm/preprocessor")          # -> summary dict
     mlbert.train("cache", "model", ensemble=5)                          # -> result dict
     mlbert.evaluate("cache", "model")                                   # -> metrics dict
+    mlbert.probe("cache")                     # validation accuracy of a linear probe on each layer
     clf = mlbert.load("model")                # the encoder loaded once
     clf.predict(["A wonderful film."])        # -> [{"label": ..., "confidence": ..., ...}]
     clf.features(["A wonderful film."])       # -> {pooling: float32 [n, layers * hidden]}
@@ -31,7 +32,7 @@ from .common.errors import BadInput
 from .common.options import Option, at_least, path
 from .common.provenance import api_call
 
-__all__ = ["BadInput", "extract", "train", "evaluate", "load", "sweep", "export", "import_encoder"]
+__all__ = ["BadInput", "extract", "train", "evaluate", "probe", "load", "sweep", "export", "import_encoder"]
 
 
 def extract(data, out, **options) -> dict:
@@ -78,6 +79,22 @@ def evaluate(cache, model_dir, **options) -> dict:
     command = options.pop("command", None) or api_call("evaluate", {"cache": cache, "model_dir": model_dir,
                                                                      **options})
     return run(cache, model_dir, command=command, **options)
+
+
+def probe(cache, **options) -> dict:
+    """How much of the task each encoder layer holds: validation accuracy (and macro F1) of a
+    logistic regression on each layer alone, each pooling's layers together and every pooling and
+    layer together, the L2 weight of each chosen on validation. The `mlbert probe --json` object.
+
+    Options: l2, val_fraction, split_seed (as train takes them), max_rows (a seeded stratified
+    sample of at most this many training and as many validation rows; 0: all), plot (a folder for
+    probe.png and probe.json), overwrite.
+    """
+    from .evaluate.probe import probe as run
+
+    cache = path(cache, "cache")
+    command = options.pop("command", None) or api_call("probe", {"cache": cache, **options})
+    return run(cache, command=command, **options)
 
 
 def load(model_dir, batch_size: int = 64):

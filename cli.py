@@ -4,6 +4,7 @@
     mlbert extract  --data SRC --out CACHE       stage one: encode once, write HDF5 shards
     mlbert train    --cache CACHE --model-dir M  stage two: train the head in seconds
     mlbert evaluate --cache CACHE --model-dir M  test accuracy, loss, P/R/F1, AUC
+    mlbert probe    --cache CACHE                what each encoder layer holds (linear probes)
     mlbert predict  --model-dir M [TEXT ...]     score new reviews (stdin: one per line)
     mlbert sweep    --cache CACHE --out DIR      many heads in parallel, resumable
     mlbert export   --model-dir M --out DIR      one SavedModel: raw text -> probability
@@ -48,12 +49,14 @@ from . import export as api_export  # noqa: E402
 from . import extract as api_extract  # noqa: E402
 from . import import_encoder as api_import_encoder  # noqa: E402
 from . import load as api_load  # noqa: E402
+from . import probe as api_probe  # noqa: E402
 from . import sweep as api_sweep  # noqa: E402
 from . import train as api_train  # noqa: E402
 from .common.errors import BadInput  # noqa: E402
 from .common.quiet_tensorflow import import_tensorflow_quietly  # noqa: E402
 from .data.sources import DEFAULT_SOURCE  # noqa: E402
 from .evaluate.options import EVALUATE, EXPORT  # noqa: E402
+from .evaluate.probe import PROBE  # noqa: E402
 from .extract.encoders.options import IMPORT  # noqa: E402
 from .extract.pipeline.options import EXTRACT  # noqa: E402
 from .train.config import options as head_options  # noqa: E402
@@ -222,6 +225,10 @@ def train(as_json, command_line, refit_lexical=False, **options):
         lines.append(f"fused: the head's share {r['fusion']['weight']:.2f}, temperature "
                      f"{r['fusion']['temperature']:.2f} (chosen on validation); the head alone "
                      f"{r['head_val_accuracy']:.4f}")
+    if r["head_choice"] and r["channel"] != "lexical":
+        c = r["head_choice"]
+        lines.append(f"head: {c['chosen']} (--head auto: {c['training_rows_per_class']:g} training rows per class; "
+                     f"{c['rule']})")
     if r["linear"]:
         lines.append(f"linear head: L2 {r['linear']['l2']:g} chosen on validation from "
                      + ", ".join(f"{v:g}" for v in r["linear"]["grid"])
@@ -368,6 +375,19 @@ def evaluation_text(r: dict, plot) -> str:
     if plot:
         lines.append(f"figures: {', '.join(r['plots'])}")
     return "\n".join(lines)
+
+
+@cli.command(help="How much of the task each encoder layer holds: validation accuracy (and macro F1) of a "
+                  "logistic regression on each layer alone, each pooling, and everything together.")
+@click.option("--cache", required=True, type=click.Path())
+@declared(PROBE)
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def probe(as_json, command_line, **options):
+    from .evaluate.probe import table
+
+    r = api_probe(command=command_line, **options)
+    emit(r, as_json, table(r))
 
 
 @cli.command(help="Label new reviews: TEXT arguments, or one review per line on stdin.")

@@ -88,3 +88,32 @@ def reliability_plot(diagram: dict, temperature, title: str, path: Path) -> None
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def probe_plot(result: dict, path: Path) -> None:
+    """Validation accuracy (and macro F1 for several classes) of the probe on each layer, one line per
+    pooling; dashed: the pooling's layers together; dotted: every pooling and layer together."""
+    n, poolings = result["num_layers"], result["poolings"]
+    by = {(r["pooling"], tuple(r["layers"])): r for r in result["probes"]}
+    everything = tuple(range(n))
+    metrics = [("val_accuracy", "validation accuracy")]
+    if len(result["labels"]) > 2:
+        metrics.append(("val_macro_f1", "validation macro F1"))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4), squeeze=False)
+    for ax, (key, label) in zip(axes[0], metrics):
+        for i, p in enumerate(poolings):
+            colour = f"C{i}"
+            ax.plot(range(n), [by[(p, (layer,))][key] for layer in range(n)], "o-", color=colour, label=f"{p}, one layer")
+            ax.axhline(by[(p, everything)][key], color=colour, linestyle="--", label=f"{p}, all layers")
+        if len(poolings) > 1:
+            ax.axhline(by[("+".join(poolings), everything)][key], color="black", linestyle=":",
+                       label="all poolings and layers")
+        ax.set_xticks(range(n))
+        ax.set_xlabel("encoder layer (0: lowest)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Linear probe by layer ({result['train_rows']} training, {result['val_rows']} validation rows)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

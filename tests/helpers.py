@@ -74,12 +74,13 @@ def assert_clean_error(result, *needles):
 
 def synthetic_cache(out: Path, n: int, poolings=("mean", "max", "cls"), layers: int = 6, hidden: int = 384,
                     feature_dtype: str = "float16", shard_size: int = 4000, seed: int = 0, test: int | None = None,
-                    per_review: int = 300, progress: bool = False) -> Path:
+                    per_review: int = 300, progress: bool = False, signal_layer: int | None = None) -> Path:
     """A SYNTHETIC cache in the real format, written through the project's shard writer and
     manifest: n train reviews (and `test`, default 1 % of n, at least 1,000), features N(0, 1) with a
     planted linear signal that a head can learn (about 90 % reachable), and per_review hashed n-gram
     ids from a 500,000-id vocabulary, 20 of them from a pool of each class's own ids (30 % of
-    reviews carry the other class's)."""
+    reviews carry the other class's). signal_layer: the signal in that layer's columns alone (of
+    every pooling)."""
     import numpy as np
 
     from mlbert.common.provenance import versions
@@ -104,6 +105,9 @@ def synthetic_cache(out: Path, n: int, poolings=("mean", "max", "cls"), layers: 
     rng = np.random.default_rng(seed)
     width = len(poolings) * dim
     direction = rng.standard_normal(width) / np.sqrt(width)
+    if signal_layer is not None:
+        in_layer = (np.arange(width) % dim) // hidden == signal_layer
+        direction = np.where(in_layer, direction, 0) / np.sqrt(in_layer.mean())
     pools = rng.choice(vocab, (2, pool), replace=False).astype(np.int32)
     for split, total in (("train", n), ("test", test if test is not None else max(1000, n // 100))):
         count = max(1, -(-total // shard_size))

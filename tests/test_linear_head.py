@@ -64,3 +64,25 @@ def test_the_linear_head_refuses_an_ensemble_and_a_layer_mix(extracted, runner, 
     r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--head", "tree")
     assert r.exit_code == 2 and "tree" in r.output
     assert not (tmp_path / "m").exists()
+
+
+def test_the_default_head_is_linear_on_small_data_and_the_mlp_otherwise(tmp_path):
+    import mlbert
+    from mlbert.train.config import AUTO_LINEAR_BELOW, HeadConfig
+
+    cache = synthetic_cache(tmp_path / "c", 600, poolings=("mean",), layers=2, hidden=8)
+    result = mlbert.train(cache, tmp_path / "m")  # 240 training rows per class
+    assert result["head"] == "linear" and result["linear"]["l2"] is not None
+    assert result["head_choice"]["asked"] == "auto" and result["head_choice"]["training_rows_per_class"] == 240
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["head"]["head"] == "linear"
+    assert mlbert.train(cache, tmp_path / "e", ensemble=2)["head"] == "mlp"  # an ensemble asks for the MLP
+    assert mlbert.train(cache, tmp_path / "x", head="mlp")["head_choice"] is None
+
+    auto = HeadConfig()
+    assert auto.head == "auto"
+    assert auto.with_head(AUTO_LINEAR_BELOW - 0.5).head == "linear"
+    assert auto.with_head(AUTO_LINEAR_BELOW).head == "mlp"
+    for asked_for_the_mlp in ({"lr": 1e-3}, {"hidden": (64,), "dropout": (0.1,)}, {"epochs": 5},
+                              {"layer_mix": "mean"}, {"ensemble": 3}):
+        assert HeadConfig(**asked_for_the_mlp).with_head(10).head == "mlp", asked_for_the_mlp
+    assert HeadConfig(head="mlp").with_head(10).head == "mlp"

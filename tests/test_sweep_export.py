@@ -217,6 +217,21 @@ def test_a_huge_grid_is_refused_at_once_and_trials_sample_it_without_building_it
         expand_grid(grid_with_defaults(huge), 20000, seed=0)
 
 
+def test_a_grid_mixing_the_heads_skips_what_the_linear_head_cannot_take():
+    import mlbert
+    from mlbert.train.sweep import expand_grid, grid_with_defaults
+
+    grid = {"head": ["mlp", "linear"], "ensemble": [1, 3], "lr": [1e-3, 5e-4], "layer_mix": ["concat", "mean"]}
+    configs = expand_grid(grid_with_defaults(grid), None, seed=0)
+    mlp = [c for c in configs if c.head == "mlp"]
+    linear = [c for c in configs if c.head == "linear"]
+    assert len(mlp) == 8  # every combination
+    # One linear trial: no ensemble, no layer mix, and the learning rate means nothing to it.
+    assert len(linear) == 1 and linear[0].ensemble == 1 and linear[0].layer_mix == "concat"
+    with pytest.raises(mlbert.BadInput, match="--head linear needs --ensemble 1"):
+        expand_grid(grid_with_defaults({"head": ["linear"], "ensemble": [3]}), None, seed=0)
+
+
 @pytest.mark.parametrize("options, needle", [
     ({"trials": "2"}, "--trials '2': must be an integer"),
     ({"workers": 1.5}, "--workers 1.5: must be an integer"),

@@ -26,6 +26,10 @@ HOLD_BYTES = 4 << 30  # standardised float32 rows kept in memory up to this size
 MAX_ITERATIONS = 500
 MEMORY = 10  # L-BFGS's pairs of steps and gradient changes
 TOLERANCE = 1e-6  # stop when the largest gradient entry falls below this (the loss is a mean)
+# ... or when a step lowers the loss by less than this share: the float32 matmul's noise in the loss
+# is about 3e-9 of it, so a finer goal is never met and the line search halves its step to nothing.
+RELATIVE_DECREASE = 1e-8
+GRID_PATIENCE = 2  # L2 weights in a row, each weaker, that do no better on validation: the grid stops
 
 
 def architecture(cfg: HeadConfig) -> HeadConfig:
@@ -54,6 +58,19 @@ class Blocks:
         if self.held is not None:
             return iter(self.held)
         return ((self._standardised(f), y.astype(np.int64)) for f, y in self.rows.chunks())
+
+
+class Arrays:
+    """Standardised float32 rows already in memory, in blocks, with their labels: what Blocks gives
+    for rows read from a cache, for a caller that holds the arrays (the layer probe)."""
+
+    BLOCK = 8192
+
+    def __init__(self, x: np.ndarray, labels: np.ndarray):
+        self.x, self.labels = x, np.asarray(labels).astype(np.int64)
+
+    def __iter__(self):
+        return ((self.x[i:i + self.BLOCK], self.labels[i:i + self.BLOCK]) for i in range(0, len(self.x), self.BLOCK))
 
 
 def _logits(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -125,9 +142,11 @@ def lbfgs(f, theta: np.ndarray) -> tuple[np.ndarray, int]:
         while True:
             new_theta = theta + t * direction
             new_loss, new_grad = f(new_theta)
-            if new_loss <= loss + 1e-4 * t * slope or t < 1e-10:
+            if new_loss <= loss + 1e-4 * t * slope:
                 break
             t /= 2
+            if t < 1e-6:  # no step lowers the loss: the optimum, to the float32 matmul's precision
+                return theta, iteration
         s, y = new_theta - theta, new_grad - grad
         if y @ s > 1e-12:
             steps.append(s)
@@ -135,7 +154,7 @@ def lbfgs(f, theta: np.ndarray) -> tuple[np.ndarray, int]:
             if len(steps) > MEMORY:
                 steps.pop(0)
                 changes.pop(0)
-        converged = abs(loss - new_loss) <= 1e-12 * max(1.0, abs(loss))
+        converged = loss - new_loss <= RELATIVE_DECREASE * max(1.0, abs(loss))
         theta, loss, grad = new_theta, new_loss, new_grad
         if converged:
             return theta, iteration
@@ -166,22 +185,35 @@ def _statistics(rows: Rows, cfg: HeadConfig, spec: InputSpec):
     return statistics(rows, spec) if cfg.standardize else None
 
 
-def fit_linear(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, verbose: int = 0):
-    """Solve for every L2 weight of cfg.l2 and keep the best on validation accuracy (ties: the lower
-    validation loss). Returns (model, history, summary) as fit_model does."""
-    stats = _statistics(train, cfg, spec)
-    start_time, k = time.perf_counter(), 1 if n_classes == 2 else n_classes
-    blocks, held_out = Blocks(train, spec, stats), Blocks(validation, spec, stats)
+def choose_l2(blocks, held_out, dim: int, k: int, grid) -> tuple[dict, np.ndarray, list[dict], np.ndarray]:
+    """Solve for the L2 weights of the grid, the strongest first (each solve starts from the last),
+    and keep the best on validation accuracy (ties: the lower validation loss); stop once
+    GRID_PATIENCE weaker weights in a row do no better. blocks and held_out
+    give standardised (x, y) blocks and have .labels (Blocks or Arrays). Returns (the chosen entry,
+    its theta, every entry tried, its validation probabilities)."""
     yv = held_out.labels
-    tried, theta, best = [], None, None
-    for l2 in sorted(cfg.l2, reverse=True):  # the strongest first: each solve starts from the last
-        theta, iterations = solve(blocks, spec.dim, k, l2, theta)
-        accuracy, loss = accuracy_and_loss(yv, probabilities(held_out, theta[:spec.dim * k].reshape(spec.dim, k),
-                                                             theta[spec.dim * k:]))
+    tried, theta, best, worse = [], None, None, 0
+    for l2 in sorted(grid, reverse=True):
+        theta, iterations = solve(blocks, dim, k, l2, theta)
+        probs = probabilities(held_out, theta[:dim * k].reshape(dim, k), theta[dim * k:])
+        accuracy, loss = accuracy_and_loss(yv, probs)
         tried.append({"l2": l2, "val_accuracy": accuracy, "val_loss": loss, "iterations": iterations})
         if best is None or (accuracy, -loss) > (best[0]["val_accuracy"], -best[0]["val_loss"]):
-            best = (tried[-1], theta.copy())
-    chosen, theta = best
+            best, worse = (tried[-1], theta.copy(), probs), 0
+        else:
+            worse += 1
+            if worse == GRID_PATIENCE:  # past the best: the weaker weights left cost the most to solve
+                break
+    return best[0], best[1], tried, best[2]
+
+
+def fit_linear(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, n_classes: int, verbose: int = 0):
+    """The linear head at the L2 weight of cfg.l2 best on validation (choose_l2). Returns (model,
+    history, summary) as fit_model does."""
+    stats = _statistics(train, cfg, spec)
+    start_time, k = time.perf_counter(), 1 if n_classes == 2 else n_classes
+    chosen, theta, tried, _ = choose_l2(Blocks(train, spec, stats), Blocks(validation, spec, stats), spec.dim, k,
+                                        cfg.l2)
     seconds = round(time.perf_counter() - start_time, 3)
     linear = {"l2": chosen["l2"], "grid": [t["l2"] for t in tried], "val_accuracy_by_l2": [t["val_accuracy"] for t in tried],
               "iterations": chosen["iterations"], "solver": "L-BFGS, full batch", "seconds": seconds}

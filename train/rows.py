@@ -123,17 +123,57 @@ def carve(reader: SplitReader, fraction: float, seed: int) -> tuple[Rows, Rows]:
         hashes.append(id_hashes(chunk.ids, seed))
     y_all = np.concatenate(labels) if labels else np.zeros(0, np.int8)
     h_all = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
-    held = np.zeros(len(y_all), bool)
-    for label in np.unique(y_all):
-        rows = np.flatnonzero(y_all == label)
-        k = int(round(len(rows) * fraction))
-        if k:
-            held[rows[np.argsort(h_all[rows], kind="stable")[:k]]] = True
+    held = held_out(y_all, h_all, fraction)
     bounds = np.cumsum([0] + [len(y) for y in labels])
     masks = [held[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
     train = Part(reader, tuple(~m for m in masks), tuple(y[~m] for y, m in zip(labels, masks)))
     validation = Part(reader, tuple(masks), tuple(y[m] for y, m in zip(labels, masks)))
     return Rows((train,)), Rows((validation,))
+
+
+def held_out(labels: np.ndarray, hashes: np.ndarray, fraction: float) -> np.ndarray:
+    """carve's rule, one bool per row: in each label, the `fraction` of its rows with the smallest
+    id hashes."""
+    held = np.zeros(len(labels), bool)
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        k = int(round(len(rows) * fraction))
+        if k:
+            held[rows[np.argsort(hashes[rows], kind="stable")[:k]]] = True
+    return held
+
+
+def restrict(r: Rows, keep: np.ndarray) -> Rows:
+    """The rows of r where keep (one bool per row, in reading order) is set."""
+    parts, at = [], 0
+    for part in r.parts:
+        masks, labels = [], []
+        for mask, y in zip(part.masks, part.labels):
+            kept = np.asarray(keep[at:at + len(y)], bool)
+            at += len(y)
+            shard = np.ones(len(y), bool) if mask is None else mask.copy()
+            shard[np.flatnonzero(shard)] = kept
+            masks.append(shard)
+            labels.append(y[kept])
+        parts.append(Part(part.reader, tuple(masks), tuple(labels)))
+    return Rows(tuple(parts))
+
+
+def sample(r: Rows, seed: int, per_label: int | None = None, total: int | None = None) -> Rows:
+    """A seeded sample of r, stratified by label: per_label rows of each label (all of a label with
+    fewer), or about total rows with each label's share kept. Nothing is read but the labels."""
+    y = r.labels()
+    if (per_label is None) == (total is None):
+        raise ValueError("sample: give per_label or total")
+    if total is not None and total >= len(y):
+        return r
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(y), bool)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        k = per_label if per_label is not None else int(round(len(rows) * total / len(y)))
+        keep[rows[rng.permutation(len(rows))[:max(0, min(k, len(rows)))]]] = True
+    return restrict(r, keep)
 
 
 _DONE = object()

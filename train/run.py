@@ -24,7 +24,7 @@ from ..extract.cache.manifest import label_counts_of, labels_of, read_manifest
 from ..extract.cache.read import SplitReader, open_split
 from . import channels, rows
 from .channels.base import probabilities_of
-from .config import VAL_FRACTION, HeadConfig
+from .config import AUTO_LINEAR_BELOW, VAL_FRACTION, HeadConfig
 from .inputs import InputSpec, parse_layers
 from .metrics import accuracy_and_loss
 from .model_dir import check_model_dir, write_model_dir
@@ -103,6 +103,11 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
     if refit not in REFITS:
         raise BadInput(f"refit={refit!r}: use False, True (every part) or 'lexical' (the lexical model only)")
     start = time.perf_counter()
+    asked, rows_per_class = cfg.head, len(train_rows) / len(classes)
+    cfg = cfg.with_head(rows_per_class)
+    head_choice = {"asked": "auto", "chosen": cfg.head, "training_rows_per_class": round(rows_per_class, 1),
+                   "rule": f"linear below {AUTO_LINEAR_BELOW} training rows per class, unless an ensemble, a "
+                           "layer mix or an MLP option was given; else mlp"} if asked == "auto" else None
     channel = channels.new(cfg, spec, classes)
     if refit == "lexical" and not channel.reads_ngrams:
         raise BadInput("--refit-lexical: the model has no lexical part; train it with --channel lexical or fused")
@@ -136,7 +141,7 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
         "seconds": round(time.perf_counter() - start, 2), "seconds_per_epoch": summary["seconds_per_epoch"],
         "layer_weights": summary["layer_weights"], "refit": refit_result, "ensemble": summary["ensemble"],
         "head_val_accuracy": summary["head_val_accuracy"], "lexical": summary["lexical"], "fusion": summary["fusion"],
-        "linear": summary["linear"], "calibration": calibration,
+        "head": cfg.head, "head_choice": head_choice, "linear": summary["linear"], "calibration": calibration,
     }
     config = {"head": cfg.to_dict(), "input": spec.to_dict(), "labels": classes, "fusion": summary["fusion"],
               "calibration": calibration, "training": {"streamed": True, "shuffle_bytes": rows.SHUFFLE_BYTES},

@@ -32,7 +32,7 @@ from ..common.provenance import api_call, record
 from ..common.quiet_tensorflow import import_tensorflow_quietly
 from ..extract.cache.manifest import read_manifest
 from . import channels
-from .config import HeadConfig
+from .config import MLP_ONLY, HeadConfig
 from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE
 from .run import check_validation_choice, read_training_splits, train_model
 
@@ -88,7 +88,8 @@ def expand_grid(grid: dict[str, list], trials: int | None, seed: int) -> list[He
                     found.setdefault(cfg, None)
         configs = list(found)
     if not configs:
-        raise BadInput("--hidden/--dropout: no pair has matching lengths; give one rate per layer, or a single rate")
+        raise BadInput("sweep: no combination can be trained: --hidden/--dropout need one rate per layer (or a "
+                       "single rate), and --head linear needs --ensemble 1 and --layer-mix concat")
     return configs
 
 
@@ -102,8 +103,14 @@ def _combination(grid: dict, names: list[str], sizes: list[int], index: int) -> 
 
 
 def _config(grid: dict, values: tuple) -> HeadConfig | None:
-    """One combination as a config; None when its hidden and dropout lengths cannot pair."""
+    """One combination as a config; None when its hidden and dropout lengths cannot pair, or when it
+    asks the linear head for an ensemble or a layer mix. A linear trial keeps the MLP's own options
+    at their defaults, so that combinations differing in those alone are one trial."""
     cfg = HeadConfig(**dict(zip(grid, values)))  # parses each value: a bad one is refused by name
+    if cfg.head == "linear":
+        if cfg.ensemble != 1 or cfg.layer_mix != "concat":
+            return None
+        return dataclasses.replace(cfg, **{name: HeadConfig.__dataclass_fields__[name].default for name in MLP_ONLY})
     if len(cfg.hidden) != len(cfg.dropout):
         if len(cfg.dropout) != 1:
             return None
