@@ -28,7 +28,7 @@ from ..train.config import options as head_options
 from ..train.inputs import InputSpec, select
 from ..train.linear import Arrays, choose_l2
 from ..train.metrics import classification_metrics
-from ..train.run import check_validation_choice, read_training_splits
+from ..train.run import check_validation_choice, read_training_splits, split_rows
 from .options import PROBE_OWN
 
 FORMAT = "multilayer-bert-sentiment/probe"
@@ -57,12 +57,7 @@ def probe(cache, command: str | None = None, **options) -> dict:
     poolings, num_layers, hidden = list(info["poolings"]), info["num_layers"], info["hidden_size"]
     cfg = check_validation_choice(cfg, manifest, cache)
     data = read_training_splits(cache, poolings)
-    if data.validation is None:
-        train_rows, validation_rows = rows.carve(data.train, cfg.val_fraction, cfg.split_seed)
-        validation = {"from": "train", "fraction": cfg.val_fraction, "split_seed": cfg.split_seed}
-    else:
-        train_rows, validation_rows = rows.every(data.train), rows.every(data.validation)
-        validation = {"from": "split", "split": "validation"}
+    train_rows, validation_rows, validation = split_rows(data, cfg)
     total = {"train": len(train_rows), "validation": len(validation_rows)}
     if o["max_rows"]:
         train_rows = rows.sample(train_rows, cfg.split_seed, total=o["max_rows"])

@@ -72,6 +72,17 @@ def check_validation_choice(cfg: HeadConfig, manifest: dict, cache) -> HeadConfi
     return cfg if cfg.val_fraction is not None else dataclasses.replace(cfg, val_fraction=VAL_FRACTION)
 
 
+def split_rows(data: TrainingData, cfg: HeadConfig) -> tuple[rows.Rows, rows.Rows, dict]:
+    """(training rows, validation rows, where validation came from): the cache's validation split, or
+    cfg.val_fraction of train carved by id hash (check_validation_choice has set which)."""
+    if data.validation is not None:
+        return rows.every(data.train), rows.every(data.validation), {"from": "split", "split": VALIDATION}
+    train_rows, validation_rows = rows.carve(data.train, cfg.val_fraction, cfg.split_seed)
+    return train_rows, validation_rows, {"from": "train", "fraction": cfg.val_fraction, "split_seed": cfg.split_seed,
+                                         "rule": "per label, the fraction of rows with the smallest id hash "
+                                                 "(train/rows.py)"}
+
+
 def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool = False, overwrite: bool = False,
                 command: str = "", verbose: int = 0) -> dict:
     """Split (unless the data has a validation split), fit (and refit), write the model dir.
@@ -79,23 +90,17 @@ def train_model(data: TrainingData, cfg: HeadConfig, model_dir, *, refit: bool =
     manifest, cache = data.manifest, data.cache
     classes = labels_of(manifest)
     spec = input_spec(cfg, manifest)
+    train_rows, validation_rows, validation = split_rows(data, cfg)
+    everything = train_rows + validation_rows  # what --refit trains on
     if data.validation is None:
-        train_rows, validation_rows = rows.carve(data.train, cfg.val_fraction, cfg.split_seed)
-        everything = train_rows + validation_rows  # what --refit trains on
-        validation = {"from": "train", "fraction": cfg.val_fraction, "split_seed": cfg.split_seed,
-                      "rule": "per label, the fraction of rows with the smallest id hash (train/rows.py)"}
         y_all = everything.labels()
         for part, labels, needed in (("training", train_rows.labels(), 2), ("validation", validation_rows.labels(), 1)):
             if len(np.unique(labels)) < min(needed, len(np.unique(y_all))):
                 raise BadInput(f"--val-fraction {cfg.val_fraction}: leaves {len(labels)} {part} rows of "
                                f"{len(y_all)}, too few to train and validate on; choose a fraction that keeps "
                                "rows of each label on both sides, or extract more training rows")
-    else:
-        train_rows, validation_rows = rows.every(data.train), rows.every(data.validation)
-        everything = train_rows + validation_rows
-        validation = {"from": "split", "split": VALIDATION}
-        if not len(validation_rows):
-            raise BadInput(f"{cache}: the validation split is empty; extract it again with rows in it")
+    elif not len(validation_rows):
+        raise BadInput(f"{cache}: the validation split is empty; extract it again with rows in it")
     y = train_rows.labels()
     if len(np.unique(y)) < 2:
         raise BadInput(f"{cache}: the train split has only one label ({classes[int(y[0])] if len(y) else 'none'}); "
