@@ -110,7 +110,8 @@ def _config(grid: dict, values: tuple) -> HeadConfig | None:
     if cfg.head == "linear":
         if cfg.ensemble != 1 or cfg.layer_mix != "concat":
             return None
-        return dataclasses.replace(cfg, **{name: HeadConfig.__dataclass_fields__[name].default for name in MLP_ONLY})
+        defaults = HeadConfig()
+        return dataclasses.replace(cfg, **{name: getattr(defaults, name) for name in MLP_ONLY})
     if len(cfg.hidden) != len(cfg.dropout):
         if len(cfg.dropout) != 1:
             return None

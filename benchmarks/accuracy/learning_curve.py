@@ -47,6 +47,7 @@ def main() -> None:
 
     from mlbert.common.digest import id_hashes
     from mlbert.extract.cache.manifest import labels_of, read_manifest
+    from mlbert.extract.cache.read import open_split
     from mlbert.train import channels, rows
     from mlbert.train.channels.base import probabilities_of
     from mlbert.train.config import HeadConfig
@@ -63,8 +64,6 @@ def main() -> None:
     else:
         pool, selection = rows.carve(data.train, VAL_FRACTION, 0)
         selection_from = "20 % of train by train's rule (split seed 0)"
-    from mlbert.extract.cache.read import open_split
-
     test = rows.every(open_split(cache, "test", ["mean"], False, manifest))
     pool_ids = np.array(pool.ids())
     runs, started = [], time.perf_counter()
