@@ -244,3 +244,42 @@ def test_the_binary_head_trains_as_the_write_ups(extracted):
             continue
         np.testing.assert_allclose(named[name].numpy().reshape(b.shape), b.numpy(), rtol=1e-3, atol=1e-5,
                                    err_msg=name)
+
+
+@pytest.mark.slow
+def test_an_ordinal_head_trains_evaluates_predicts_and_exports(three, runner, cli_main, tmp_path):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    import mlbert
+
+    model = tmp_path / "ordinal"
+    r = run_cli(runner, cli_main, "train", "--cache", three["cache"], "--model-dir", model, "--epochs", 30,
+                "--patience", 8, "--lr", 3e-3, "--batch-size", 16, "--pooling", "mean,max", "--ordinal",
+                "--ensemble", 2, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["head"] == "mlp"
+    assert json.loads((model / "config.json").read_text())["head"]["ordinal"] is True
+    import keras
+
+    from mlbert.train.head import Heads
+    heads = [layer for layer in keras.models.load_model(model / "model.keras").layers if isinstance(layer, Heads)]
+    assert heads and heads[0].ordinal and np.asarray(heads[0].thresholds()).shape == (2, 2)
+    r = run_cli(runner, cli_main, "evaluate", "--cache", three["cache"], "--model-dir", model, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["accuracy"] > 0.5  # three classes: chance is a third
+    texts = ["great wonderful excellent superb loved", "terrible awful boring waste hated",
+             "the movie was a film with a plot"]
+    clf = mlbert.load(model)
+    assert [row["label"] for row in clf.predict(texts)][:2] == ["positive", "negative"]
+    r = run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "serving", "--json")
+    assert r.exit_code == 0, r.output
+    served = tf.saved_model.load(str(tmp_path / "serving")).signatures["serving_default"](text=tf.constant(texts))
+    np.testing.assert_allclose(served["probabilities"].numpy(), clf.probabilities(texts), atol=1e-5)
+
+
+def test_the_linear_head_refuses_ordinal(three, runner, cli_main, tmp_path):
+    r = run_cli(runner, cli_main, "train", "--cache", three["cache"], "--model-dir", tmp_path / "m", "--head",
+                "linear", "--ordinal")
+    assert_clean_error(r, "--ordinal", "--head mlp")
+    assert not (tmp_path / "m").exists()

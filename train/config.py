@@ -17,7 +17,7 @@ HEADS = ("auto", "mlp", "linear")
 AUTO_LINEAR_BELOW = 1000
 # Options the linear head does not read (it is solved by L-BFGS, with no hidden layer): one given
 # other than its default asks --head auto for the MLP.
-MLP_ONLY = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience")
+MLP_ONLY = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "ordinal")
 LINEAR_L2 = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)  # per-row mean loss + l2 * |w|^2, on standardised features
 VAL_FRACTION = 0.2  # validation rows carved from train when the cache has no validation split
 
@@ -55,6 +55,9 @@ class HeadConfig:
                         "an MLP option (--lr, --hidden, ...) is given, the MLP otherwise.", choices=HEADS)
     l2: tuple[float, ...] = _option(LINEAR_L2, "The linear head's L2 weights to try, e.g. 1e-4,1e-2; the best on "
                                     "validation is kept.")
+    ordinal: bool = _option(False, "For ordered labels (more than two, in --labels order: very negative .. very "
+                            "positive, star ratings): a cumulative-link head, one score and K - 1 learned "
+                            "thresholds per head, in place of the softmax over unordered classes. The MLP only.")
     calibrate: bool = _option(True, "Fit a temperature on the validation rows so that the model's confidences match "
                               "its accuracy (labels unchanged); --no-calibrate keeps the raw probabilities.")
     ensemble: int = _option(1, "Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their "
@@ -100,6 +103,8 @@ class HeadConfig:
         if self.head == "linear" and self.layer_mix != "concat":
             raise BadInput(f"--head linear --layer-mix {self.layer_mix}: the linear head reads the concatenated "
                            "layers; use --layer-mix concat")
+        if self.head == "linear" and self.ordinal:
+            raise BadInput("--head linear --ordinal: the ordinal head is the MLP's; use --head mlp (or auto)")
         if self.layer_mix not in LAYER_MIXES:
             raise BadInput(f"--layer-mix {self.layer_mix}: choose one of {', '.join(LAYER_MIXES)}")
         finite(self.lr, "lr")
@@ -138,6 +143,8 @@ class HeadConfig:
         if self.channel == "bert":  # lexical options mean nothing then; BERT-only configs keep their keys
             for name in ("channel", "lexical_l2", "min_df"):
                 del d[name]
+        if not self.ordinal:  # configs (and sweep trial keys) from before the option stay as they were
+            del d["ordinal"]
         d.update(hidden=list(self.hidden), dropout=list(self.dropout), l2=list(self.l2),
                  pooling=list(self.pooling) if self.pooling is not None else None)
         return d

@@ -63,14 +63,22 @@ class Heads(keras.layers.Layer):
     mix: None (concatenated layers), or (poolings, layers, hidden size, learned): 'mean' averages
     the encoder's layers, 'learned' is ELMo's scalar mix, softmax weights and a scale, per head.
     With no hidden layers each head is a logistic regression (the linear head).
+
+    ordinal (more than two classes, in their order): a cumulative-link head (McCullagh 1980) that
+    gives one score s per head and learns K - 1 increasing thresholds t, P(y <= k) = sigmoid(t_k - s).
+    Its logits are the log-probabilities of the K classes, so the softmax loss, the temperature and
+    every reader of logits take it unchanged: softmax(log p) = p. A neutral class then sits between
+    its neighbours by construction instead of competing with them as an unordered fifth.
     """
 
-    def __init__(self, heads: int, hidden, dropout, n_classes: int, input_dim: int, seeds, mix=None, **kwargs):
+    def __init__(self, heads: int, hidden, dropout, n_classes: int, input_dim: int, seeds, mix=None,
+                 ordinal: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.heads, self.hidden, self.dropout = heads, [int(h) for h in hidden], [float(d) for d in dropout]
         self.n_classes, self.input_dim, self.seeds = n_classes, input_dim, [int(s) for s in seeds]
         self.mix = list(mix) if mix else None
-        self.outputs_per_head = 1 if n_classes == 2 else n_classes
+        self.ordinal = bool(ordinal) and n_classes > 2
+        self.outputs_per_head = 1 if n_classes == 2 or self.ordinal else n_classes
         self.dropout_seed = keras.random.SeedGenerator(self.seeds[0])
         self.head_axis: dict[str, int] = {}
 
@@ -107,6 +115,11 @@ class Heads(keras.layers.Layer):
         k = self.outputs_per_head
         self.out_kernel = self._weight("out_kernel", np.stack([glorot(r, width, k, (width, k)) for r in rngs]), 0)
         self.out_bias = self._weight("out_bias", np.zeros((n, k), np.float32), 0)
+        if self.ordinal:  # thresholds 1 apart around 0: the first, then softplus gaps (kept increasing)
+            cuts = self.n_classes - 1
+            self.cut_first = self._weight("cut_first", np.full((n, 1), -(cuts - 1) / 2, np.float32), 0)
+            gap = np.log(np.expm1(1.0))  # softplus(gap) = 1
+            self.cut_gaps = self._weight("cut_gaps", np.full((n, cuts - 1), gap, np.float32), 0)
 
     def layer_weights(self):
         """[N, layers]: each head's softmax weights of the encoder's layers."""
@@ -146,7 +159,21 @@ class Heads(keras.layers.Layer):
         # No hidden layer (the linear head): x is still the shared input [batch, input].
         shared = len(x.shape) == 2
         z = ops.einsum("bi,nik->bnk" if shared else "bni,nik->bnk", x, self.out_kernel) + self.out_bias
+        if self.ordinal:
+            return self._ordinal_log_probabilities(z)
         return z[:, :, 0] if self.n_classes == 2 else z
+
+    def thresholds(self):
+        """[N, K - 1]: each ordinal head's increasing thresholds."""
+        return ops.cumsum(ops.concatenate([self.cut_first, ops.softplus(self.cut_gaps)], axis=1), axis=1)
+
+    def _ordinal_log_probabilities(self, z):
+        """[batch, N, K] log-probabilities from scores z [batch, N, 1]: differences of the cumulative
+        probabilities sigmoid(t_k - s), floored where float32 cannot tell two thresholds apart."""
+        below = ops.sigmoid(self.thresholds()[None, :, :] - z)  # P(y <= k), k < K - 1
+        zeros, ones = ops.zeros_like(below[:, :, :1]), ops.ones_like(below[:, :, :1])
+        cumulative = ops.concatenate([zeros, below, ones], axis=2)
+        return ops.log(ops.maximum(cumulative[:, :, 1:] - cumulative[:, :, :-1], 1e-7))
 
     def call(self, x):
         z = self.logits(x, training=False)
@@ -156,7 +183,8 @@ class Heads(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "heads": self.heads, "hidden": self.hidden, "dropout": self.dropout,
-                "n_classes": self.n_classes, "input_dim": self.input_dim, "seeds": self.seeds, "mix": self.mix}
+                "n_classes": self.n_classes, "input_dim": self.input_dim, "seeds": self.seeds, "mix": self.mix,
+                "ordinal": self.ordinal}
 
 
 MOMENTUM, EPSILON = 0.99, 1e-3  # Keras BatchNormalization's defaults, as the original recipe had them
@@ -183,7 +211,7 @@ def build_heads(input_dim: int, cfg, shape: tuple[int, int, int] | None = None, 
     if standardize is not None:
         mean, variance = standardize
         x = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(x)
-    heads = Heads(len(seeds), cfg.hidden, cfg.dropout, n_classes, input_dim, seeds, mix,
+    heads = Heads(len(seeds), cfg.hidden, cfg.dropout, n_classes, input_dim, seeds, mix, cfg.ordinal,
                   name="positive" if n_classes == 2 else "probabilities")
     return keras.Model(features, heads(x), name="ensemble" if len(seeds) > 1 else "head"), heads
 

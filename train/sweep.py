@@ -37,7 +37,8 @@ from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, 
 from .run import check_validation_choice, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
-         "standardize", "ensemble", "channel", "lexical_l2", "min_df", "head", "calibrate")
+         "standardize", "ensemble", "channel", "lexical_l2", "min_df", "head", "calibrate",
+         "ordinal")
 # A sweep of more heads than this is a typo more often than a plan; larger grids are sampled (--trials).
 MAX_TRIALS = 10_000
 LISTED = 100_000  # grids up to this many combinations are listed whole, larger ones drawn by index
