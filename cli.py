@@ -188,6 +188,15 @@ def extract(as_json, command_line, **options):
 
 
 
+def describe_fusion(fusion: dict) -> str:
+    """One line on how a fused model mixes its channels (train/fusion.py)."""
+    if fusion.get("kind") == "stack":
+        return (f"fused: stacked by a logistic regression on {fusion['folds']}-fold out-of-fold scores of "
+                f"{fusion['rows']} training rows (their accuracy {fusion['oof_accuracy']:.4f})")
+    return (f"fused: the head's share {fusion['weight']:.2f}, temperature {fusion['temperature']:.2f} "
+            "(chosen on validation)")
+
+
 @cli.command(help="Stage two: train the head on a cache's train split (validated on the cache's validation split, "
                   "or on rows carved from train).")
 @click.option("--cache", required=True, type=click.Path())
@@ -202,6 +211,7 @@ def extract(as_json, command_line, **options):
 @click.option("--overwrite", is_flag=True, help="Replace a model dir of this tool.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
+
 def train(as_json, command_line, refit_lexical=False, **options):
     if refit_lexical:
         if options.get("refit"):
@@ -222,9 +232,7 @@ def train(as_json, command_line, refit_lexical=False, **options):
         lines.append(f"lexical model: {x['vocab']} n-grams, best step {x['best_step']} of {x['steps_run']}, "
                      f"validation accuracy {x['val_accuracy']:.4f}, {x['seconds']:.1f} s")
     if r["fusion"]:
-        lines.append(f"fused: the head's share {r['fusion']['weight']:.2f}, temperature "
-                     f"{r['fusion']['temperature']:.2f} (chosen on validation); the head alone "
-                     f"{r['head_val_accuracy']:.4f}")
+        lines.append(f"{describe_fusion(r['fusion'])}; the head alone {r['head_val_accuracy']:.4f}")
     if r["head_choice"] and r["channel"] != "lexical":
         c = r["head_choice"]
         lines.append(f"head: {c['chosen']} (--head auto: {c['training_rows_per_class']:g} training rows per class; "

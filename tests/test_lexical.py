@@ -91,6 +91,52 @@ def test_fused_model_agrees_across_evaluate_predict_and_export(lexical_cache, ti
     np.testing.assert_allclose(served["positive_probability"].numpy(), cached[:12, 1], atol=1e-5)
 
 
+@pytest.mark.slow
+def test_a_stacked_fused_model_learns_on_out_of_fold_scores_and_exports_what_it_evaluates(
+        lexical_cache, tiny_archive, runner, cli_main, tmp_path):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    import mlbert
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.cache.read import read_split
+    from mlbert.train.model_dir import load_predictor
+
+    model = tmp_path / "m"
+    r = run_cli(runner, cli_main, "train", "--cache", lexical_cache, "--model-dir", model, "--channel", "fused",
+                "--fusion", "stack", "--stack-folds", 3, "--epochs", 3, "--lr", 3e-3, "--batch-size", 16, "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    fusion = result["fusion"]
+    assert fusion["kind"] == "stack" and fusion["folds"] == 3
+    assert fusion["rows"] == result["train_size"]  # learned on the training rows' out-of-fold scores
+    assert np.asarray(fusion["coef"]).shape == (2, 1) and len(fusion["bias"]) == 1
+    assert np.asarray(fusion["coef"])[1, 0] > 0  # the lexical log-odds, which learn this data, count for it
+    config = json.loads((model / "config.json").read_text())
+    assert config["head"]["fusion"] == "stack" and config["fusion"] == fusion
+    predictor, _ = load_predictor(model)
+    features, labels, ids, _ = read_split(lexical_cache, "test", poolings=["mean"], lexical=True)
+    cached = predictor.probabilities(features)
+    r = run_cli(runner, cli_main, "evaluate", "--cache", lexical_cache, "--model-dir", model, "--json")
+    assert json.loads(r.stdout)["accuracy"] == pytest.approx(np.mean(cached.argmax(1) == labels))
+    texts = dict(zip(*(lambda x: (x.ids, x.texts))(read_imdb(tiny_archive, ["test"])["test"])))
+    sample = [texts[i] for i in ids[:12]]
+    np.testing.assert_allclose(mlbert.load(model).probabilities(sample), cached[:12], atol=1e-5)
+    assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
+    served = tf.saved_model.load(str(tmp_path / "s")).signatures["serving_default"](text=tf.constant(sample))
+    np.testing.assert_allclose(served["probabilities"].numpy(), cached[:12], atol=1e-5)
+
+
+def test_stacking_needs_a_fused_model(lexical_cache, runner, cli_main, tmp_path):
+    r = run_cli(runner, cli_main, "train", "--cache", lexical_cache, "--model-dir", tmp_path / "m", "--channel",
+                "lexical", "--fusion", "stack")
+    assert_clean_error(r, "--fusion stack", "--channel fused")
+    r = run_cli(runner, cli_main, "train", "--cache", lexical_cache, "--model-dir", tmp_path / "m", "--channel",
+                "fused", "--fusion", "stack", "--stack-folds", 1)
+    assert_clean_error(r, "--stack-folds")
+    assert not (tmp_path / "m").exists()
+
+
 def test_a_cache_without_ngrams_is_a_clear_error_for_lexical_and_fused(extracted, runner, cli_main, tmp_path):
     for channel in ("lexical", "fused"):
         r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / channel, "--channel",

@@ -47,6 +47,21 @@ def test_validation_rows_are_a_stratified_id_hash_choice_whatever_the_sharding(e
     assert sorted(other.ids()) != sorted(val_a.ids())  # the split seed chooses other rows
 
 
+def test_folds_partition_the_rows_with_each_labels_share_and_follow_the_seed(sharded):
+    from mlbert.extract.cache.read import open_split
+    from mlbert.train.rows import every, folds, restrict
+
+    rows = every(open_split(sharded, "train"))
+    fold, y = folds(rows, 5, 0), rows.labels()
+    assert sorted(set(fold)) == [0, 1, 2, 3, 4]
+    parts = [restrict(rows, fold == i) for i in range(5)]
+    assert sorted(i for part in parts for i in part.ids()) == sorted(rows.ids())  # every row in one fold
+    for label in np.unique(y):
+        per_fold = [np.sum(part.labels() == label) for part in parts]
+        assert max(per_fold) - min(per_fold) <= 1
+    assert (folds(rows, 5, 0) == fold).all() and not (folds(rows, 5, 1) == fold).all()
+
+
 def test_streamed_statistics_equal_the_whole_split(sharded):
     from mlbert.extract.cache.read import open_split, read_split
     from mlbert.train.fit import statistics

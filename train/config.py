@@ -10,6 +10,7 @@ LAYER_MIXES = ("concat", "mean", "learned")
 # The channels' names, as train/channels registers them (checked there against its registry).
 CHANNEL_NAMES = ("bert", "lexical", "fused")
 HEADS = ("auto", "mlp", "linear")
+FUSIONS = ("weight", "stack")  # how --channel fused mixes its channels (train/fusion.py)
 # --head auto trains the linear head below this many training rows per class, the MLP from it: on
 # SST-5 and IMDB the linear head is the better one on held-out data up to 1,024 examples per class
 # (819 training rows after validation is carved), the MLP on all of them (docs/results.md, "Small
@@ -67,6 +68,12 @@ class HeadConfig:
                            "both, fused with a weight chosen on validation.", choices=CHANNEL_NAMES)
     lexical_l2: float = _option(1e-4, "The lexical model's L2 weight.")
     min_df: int = _option(2, "The lexical model keeps n-grams found in at least this many training reviews.")
+    fusion: str = _option("weight", "How --channel fused mixes its channels: one weight and a temperature chosen on "
+                          "validation, or stack: a logistic regression on both channels' class scores, learned on "
+                          "out-of-fold scores of the training rows (--stack-folds more trainings of each channel).",
+                          choices=FUSIONS)
+    stack_folds: int = _option(5, "--fusion stack: folds of the training rows; each is scored by channels trained on "
+                               "the others.")
 
     def __post_init__(self):
         # The Python API takes lists or the CLI's comma strings; keep tuples, so configs compare and hash.
@@ -118,6 +125,12 @@ class HeadConfig:
         if self.lexical_l2 < 0:
             raise BadInput(f"--lexical-l2 {self.lexical_l2}: must be 0 or more")
         at_least(self.min_df, 1, "min_df")
+        if self.fusion not in FUSIONS:
+            raise BadInput(f"--fusion {self.fusion}: choose one of {', '.join(FUSIONS)}")
+        if self.fusion == "stack" and self.channel != "fused":
+            raise BadInput(f"--fusion stack --channel {self.channel}: only a fused model has channels to stack; "
+                           "add --channel fused")
+        at_least(self.stack_folds, 2, "stack_folds")
 
     def with_head(self, rows_per_class: float) -> "HeadConfig":
         """The config with its head made explicit: --head auto's choice for this many training rows per
@@ -143,8 +156,11 @@ class HeadConfig:
         if self.channel == "bert":  # lexical options mean nothing then; BERT-only configs keep their keys
             for name in ("channel", "lexical_l2", "min_df"):
                 del d[name]
-        if not self.ordinal:  # configs (and sweep trial keys) from before the option stay as they were
+        # Options at their defaults that configs (and sweep trial keys) from before them lacked.
+        if not self.ordinal:
             del d["ordinal"]
+        if self.fusion == "weight":
+            del d["fusion"], d["stack_folds"]
         d.update(hidden=list(self.hidden), dropout=list(self.dropout), l2=list(self.l2),
                  pooling=list(self.pooling) if self.pooling is not None else None)
         return d

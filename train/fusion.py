@@ -1,9 +1,14 @@
-"""Fusing the BERT head and the lexical model: their log-odds (two classes) or log-probabilities
-(more) mixed with one weight, and scaled by one temperature, both chosen on the validation rows.
+"""Fusing the BERT head and the lexical model, from their log-odds (two classes) or
+log-probabilities (more), in one of two ways (--fusion):
 
-The mix is chosen for validation accuracy (ties: the lower loss) and the temperature for validation
-loss; accuracy does not depend on the temperature. Stacking two scores with two numbers leaves
-little to overfit in the thousands of validation rows it is fitted on.
+- weight: mixed with one weight and scaled by one temperature, both chosen on the validation rows.
+  The mix is chosen for validation accuracy (ties: the lower loss) and the temperature for
+  validation loss. Two numbers leave little to overfit in the thousands of validation rows.
+- stack: a logistic regression (softmax for more classes) on both channels' scores, every class's
+  score of each channel an input, learned on out-of-fold scores of the training rows: each of
+  --stack-folds folds is scored by channels trained on the other folds (cross-fitting), so the
+  stacker sees the channels as they err on rows they did not learn from. It can weigh each class of
+  each channel apart, and the validation rows stay unused by the fusion, free to judge it.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from .metrics import accuracy_and_loss
 WEIGHTS = np.round(np.linspace(0, 1, 21), 2)  # the BERT head's share, 0 to 1 by 0.05
 TEMPERATURES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 EPS = 1e-7
+STACK_L2 = 1e-4  # per-row mean loss + l2 * |w|^2: a few inputs on thousands of rows barely need it
 
 
 def bert_scores(probs):
@@ -34,8 +40,12 @@ def to_probabilities(scores):
 
 
 def mix(bert, lexical, fusion: dict):
-    """The fused scores of a head's scores and the lexical model's."""
-    return fusion["temperature"] * (fusion["weight"] * bert + (1 - fusion["weight"]) * tf.cast(lexical, tf.float64))
+    """The fused scores of a head's scores and the lexical model's (TensorFlow ops, float64)."""
+    lexical = tf.cast(lexical, tf.float64)
+    if fusion.get("kind") == "stack":
+        inputs = tf.concat([tf.cast(bert, tf.float64), lexical], axis=1)
+        return tf.matmul(inputs, tf.constant(fusion["coef"], tf.float64)) + tf.constant(fusion["bias"], tf.float64)
+    return fusion["temperature"] * (fusion["weight"] * bert + (1 - fusion["weight"]) * lexical)
 
 
 def fused_probabilities(head_probs, lexical_scores, fusion: dict):
@@ -61,3 +71,21 @@ def fit_fusion(head_probs: np.ndarray, lexical: np.ndarray, labels) -> dict:
     temperature = min(losses, key=losses.get)
     return {"weight": weight, "temperature": float(temperature), "val_accuracy": best[1],
             "val_loss": losses[temperature]}
+
+
+def fit_stack(head_probs: np.ndarray, lexical: np.ndarray, labels, folds: int) -> dict:
+    """The stacker for out-of-fold head probabilities and lexical scores of the training rows:
+    {"kind": "stack", "coef" [inputs][outputs], "bias" [outputs], ...}."""
+    from .linear import Arrays, solve
+
+    inputs = np.concatenate([np.asarray(bert_scores(head_probs)), np.asarray(lexical, np.float64)], axis=1)
+    n_classes = head_probs.shape[1]
+    k = 1 if n_classes == 2 else n_classes
+    theta, iterations = solve(Arrays(inputs.astype(np.float32), labels), inputs.shape[1], k, STACK_L2)
+    coef, bias = theta[:inputs.shape[1] * k].reshape(inputs.shape[1], k), theta[inputs.shape[1] * k:]
+    fusion = {"kind": "stack", "coef": coef.tolist(), "bias": bias.tolist(), "folds": folds, "l2": STACK_L2,
+              "iterations": iterations, "rows": int(len(labels))}
+    oof = np.asarray(to_probabilities(mix(bert_scores(head_probs), lexical, fusion)))
+    fusion["oof_accuracy"], fusion["oof_loss"] = accuracy_and_loss(labels, oof)
+    return fusion
+

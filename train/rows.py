@@ -159,6 +159,18 @@ def restrict(r: Rows, keep: np.ndarray) -> Rows:
     return Rows(tuple(parts))
 
 
+def folds(r: Rows, k: int, seed: int) -> np.ndarray:
+    """Each row's fold (0 .. k - 1, in reading order): within each label, rows in a seeded order
+    dealt out in turn, so every fold holds each label's share."""
+    y = r.labels()
+    fold = np.zeros(len(y), np.int64)
+    rng = np.random.default_rng(seed)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        fold[rows[rng.permutation(len(rows))]] = np.arange(len(rows)) % k
+    return fold
+
+
 def sample(r: Rows, seed: int, per_label: int | None = None, total: int | None = None) -> Rows:
     """A seeded sample of r, stratified by label: per_label rows of each label (all of a label with
     fewer), or about total rows with each label's share kept. Nothing is read but the labels."""

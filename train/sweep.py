@@ -38,7 +38,7 @@ from .run import check_validation_choice, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
          "standardize", "ensemble", "channel", "lexical_l2", "min_df", "head", "calibrate",
-         "ordinal")
+         "ordinal", "fusion", "stack_folds")
 # A sweep of more heads than this is a typo more often than a plan; larger grids are sampled (--trials).
 MAX_TRIALS = 10_000
 LISTED = 100_000  # grids up to this many combinations are listed whole, larger ones drawn by index
@@ -104,10 +104,12 @@ def _combination(grid: dict, names: list[str], sizes: list[int], index: int) -> 
 
 
 def _config(grid: dict, values: tuple) -> HeadConfig | None:
-    """One combination as a config; None when its hidden and dropout lengths cannot pair, or when it
-    asks the linear head for an ensemble or a layer mix. A linear trial keeps the MLP's own options
+    """One combination as a config; None when its hidden and dropout lengths cannot pair, when it
+    asks the linear head for an ensemble or a layer mix, or a channel other than fused to stack. A linear trial keeps the MLP's own options
     at their defaults, so that combinations differing in those alone are one trial."""
     cfg = HeadConfig(**dict(zip(grid, values)))  # parses each value: a bad one is refused by name
+    if cfg.fusion != "weight" and cfg.channel != "fused":
+        return None  # only a fused model stacks: the same trial as --fusion weight, listed once
     if cfg.head == "linear":
         if cfg.ensemble != 1 or cfg.layer_mix != "concat":
             return None
