@@ -52,3 +52,81 @@ def test_windows_pool_back_to_the_masked_mean_over_all_their_tokens():
     out = combine_windows(pooled, tf.constant([2.0, 6.0, 4.0]), tf.constant([0, 0, 1], tf.int64), 2)
     np.testing.assert_allclose(out["mean"].numpy(), [[(2 * 1 + 6 * 3) / 8], [10.0]])
     np.testing.assert_allclose(out["max"].numpy(), [[5.0], [2.0]])
+
+
+# Per-segment caches (extract --segments): every window's features stored beside the review's.
+
+def _extract(runner, cli_main, tiny_models, tiny_archive, out, *flags):
+    from helpers import run_cli
+
+    return run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", out, "--limit", 30, "--seq-len", 24,
+                   "--windows", "--stride", 10, "--pooling", "mean,max", "--encoder", tiny_models["encoder"],
+                   "--preprocessor", tiny_models["preprocessor"], "--json", *flags)
+
+
+@pytest.fixture(scope="module")
+def per_segment(tiny_models, tiny_archive, tmp_path_factory, runner, cli_main):
+    out = tmp_path_factory.mktemp("per_segment") / "cache"
+    r = _extract(runner, cli_main, tiny_models, tiny_archive, out, "--segments")
+    assert r.exit_code == 0, r.output
+    return out
+
+
+@pytest.mark.slow
+def test_a_per_segment_cache_round_trips_every_window_and_is_fingerprinted(per_segment, tiny_models, tiny_archive,
+                                                                          runner, cli_main, tmp_path):
+    import json
+
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    from helpers import run_cli
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.cache.read import read_split
+    from mlbert.extract.encoders import handles
+    from mlbert.extract.features.featurizer import segments_of, tokenize
+    from mlbert.extract.features.settings import FeatureSettings
+
+    manifest = json.loads((per_segment / "manifest.json").read_text())
+    assert manifest["features"]["segments"] is True
+    assert manifest["fingerprint_fields"]["settings"]["segments"] is True
+    plain = tmp_path / "plain"
+    assert _extract(runner, cli_main, tiny_models, tiny_archive, plain).exit_code == 0
+    other = json.loads((plain / "manifest.json").read_text())
+    assert "segments" not in other["fingerprint_fields"]["settings"] and other["fingerprint"] != manifest["fingerprint"]
+
+    features, _, ids, _ = read_split(per_segment, "train", ["mean", "max"], segments=True)
+    segments = features["segments"]
+    # As many windows per review as the featurizer cuts from its tokens ...
+    texts = dict(zip(*(lambda r: (r.ids, r.texts))(read_imdb(tiny_archive, ["train"])["train"])))
+    preprocessor = handles.load(str(tiny_models["preprocessor"]), "the tiny preprocessor", "preprocessor")
+    tokens = tokenize(preprocessor, tf.constant([texts[i] for i in ids]))
+    _, review = segments_of(tokens, FeatureSettings.from_dict(manifest["features"]))
+    np.testing.assert_array_equal(segments.counts, np.bincount(review.numpy(), minlength=len(ids)))
+    assert segments.counts.max() > 1, "needs a review of several windows"
+    # ... whose max pooling combines to the review's own features, exactly.
+    starts = np.concatenate([[0], np.cumsum(segments.counts)])
+    combined = np.stack([segments.values["max"][a:b].max(axis=0) for a, b in zip(starts[:-1], starts[1:])])
+    np.testing.assert_array_equal(combined, features["max"])
+    assert segments.values["mean"].shape == (int(segments.counts.sum()), features["mean"].shape[1])
+    picked = segments.take([3, 0])
+    np.testing.assert_array_equal(picked.values["mean"][:segments.counts[3]],
+                                  segments.values["mean"][starts[3]:starts[4]])
+    r = run_cli(runner, cli_main, "check-cache", per_segment)
+    assert r.exit_code == 0, r.output
+    r = run_cli(runner, cli_main, "check-cache", plain)
+    assert r.exit_code == 0, r.output
+
+
+def test_segments_need_windows_and_a_cache_that_has_them(extracted, tiny_models, tiny_archive, runner, cli_main,
+                                                          tmp_path):
+    from helpers import assert_clean_error, run_cli
+    from mlbert.common.errors import BadInput
+    from mlbert.extract.cache.read import open_split
+
+    r = run_cli(runner, cli_main, "extract", "--data", tiny_archive, "--out", tmp_path / "c", "--segments",
+                "--encoder", tiny_models["encoder"], "--preprocessor", tiny_models["preprocessor"])
+    assert_clean_error(r, "--segments", "--windows")
+    assert not (tmp_path / "c").exists()
+    with pytest.raises(BadInput, match="no per-segment features"):
+        open_split(extracted, "train", segments=True)

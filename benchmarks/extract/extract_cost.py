@@ -5,7 +5,7 @@
 Options: 128 head (the seed's cut), 128 windows with stride 126 (side by side, so every token is
 encoded once), 256 head+tail, 512 head, 512 head+tail, 512 windows with stride 510 (side by side)
 and with the default stride 255 (half-overlapping windows); and 128 windows with the lexical
-channel (--ngrams 3). Pooling mean,max,cls throughout
+channel (--ngrams 3), with and without every window's own features (--segments). Pooling mean,max,cls throughout
 (pooling is free next to the encoder).
 Each run is end to end through `run_extract` (model loading and HDF5 writing included), best of
 --repeats (default 3) with the options interleaved. Writes benchmarks/results/extract_cost.json.
@@ -38,7 +38,14 @@ OPTIONS = {
     "512 windows, stride 255": dict(seq_len=512, windows=True, stride=255),
     # The lexical channel on top of the best setting: what --ngrams 3 adds to stage one.
     "128 windows, stride 126, n-grams 3": dict(seq_len=128, windows=True, stride=126, ngrams=3),
+    # ... and every window's features kept beside the review's (--segments).
+    "128 windows, stride 126, n-grams 3, segments": dict(seq_len=128, windows=True, stride=126, ngrams=3,
+                                                         segments=True),
 }
+
+
+def _cache_bytes(cache: Path) -> int:
+    return sum(f.stat().st_size for f in cache.iterdir())
 
 
 def main() -> None:
@@ -76,7 +83,9 @@ def main() -> None:
                "sequences_per_review": round(int(segments.nrows()) / len(reviews), 3),
                "tokens_per_review": round((int(segments.row_lengths().numpy().sum()) + 2 * int(segments.nrows()))
                                           / len(reviews), 1),
-               "seconds": round(best[label], 2), "reviews_per_s": round(len(reviews) / best[label], 1)}
+               "seconds": round(best[label], 2), "reviews_per_s": round(len(reviews) / best[label], 1),
+               "cache_bytes_per_review": round(_cache_bytes(work / f"cache-{list(options).index(label)}-0")
+                                               / len(reviews))}
         rows.append(row)
     payload = {"encoder": "all-MiniLM-L6-v2", "repeats": args.repeats, "results": rows,
                "review_tokens_mean": round(float(lengths.mean()), 1),

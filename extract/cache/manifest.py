@@ -4,7 +4,9 @@ Layout of CACHE/ (a local folder or a URL):
   manifest.json                      how the features were made, per-split counts, shard checksums
   <split>-00000-of-00007.h5          `features` float32 or float16 [n, layers*hidden] (first pooling),
                                      `features_<pooling>` for further poolings, `labels` int8 [n],
-                                     `ids` utf-8 strings [n]
+                                     `ids` utf-8 strings [n]; with --ngrams, `ngram_ids` and
+                                     `ngram_counts`; with --segments, `segment_counts` int32 [n]
+                                     and `segment_<pooling>` [windows, layers*hidden]
 Columns are layer-major: columns [l*hidden, (l+1)*hidden) hold layer l.
 """
 from __future__ import annotations
@@ -43,6 +45,13 @@ def differences(old: dict, new: dict) -> list[str]:
 
 def dataset_name(pooling: str, first: str) -> str:
     return "features" if pooling == first else f"features_{pooling}"
+
+
+def segment_dataset_name(pooling: str) -> str:
+    return f"segment_{pooling}"
+
+
+SEGMENT_COUNTS = "segment_counts"
 
 
 def shard_name(split: str, index: int, count: int) -> str:

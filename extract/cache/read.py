@@ -12,8 +12,8 @@ from ...common import storage
 from ...common.errors import BadInput
 from ...data.sources.reviews import label_counts
 from ...data.sources.tabular import SPLITS
-from .manifest import dataset_name, label_counts_of, labels_of, read_manifest
-from .shards import NGRAM_COUNTS, NGRAM_IDS, Ngrams, feature_dtype, read_shard
+from .manifest import SEGMENT_COUNTS, dataset_name, label_counts_of, labels_of, read_manifest, segment_dataset_name
+from .shards import NGRAM_COUNTS, NGRAM_IDS, Ngrams, Segments, feature_dtype, read_shard
 
 
 def _split_entry(cache, manifest: dict, split: str) -> dict:
@@ -35,10 +35,16 @@ def has_ngrams(manifest: dict) -> bool:
     return bool(manifest["features"].get("ngrams"))
 
 
+def has_segments(manifest: dict) -> bool:
+    """Whether the cache holds every window's features (extract --segments)."""
+    return bool(manifest["features"].get("segments"))
+
+
 @dataclasses.dataclass(frozen=True)
 class Chunk:
     """One shard's rows: {pooling: [n, layers*hidden] as stored} (and "ngrams", an Ngrams, when
-    read with lexical), labels int8 [n], ids."""
+    read with lexical; "segments", a Segments of the same poolings, when read with segments),
+    labels int8 [n], ids."""
     features: dict
     labels: np.ndarray
     ids: list[str]
@@ -52,6 +58,7 @@ class SplitReader:
     manifest: dict
     poolings: tuple[str, ...]
     lexical: bool
+    segments: bool = False
 
     @property
     def shards(self) -> list[dict]:
@@ -66,19 +73,24 @@ class SplitReader:
         and n-grams only."""
         stored = self.manifest["features"]["poolings"]
         names = [dataset_name(p, stored[0]) for p in self.poolings] if features else []
+        segment_names = [segment_dataset_name(p) for p in self.poolings] if features and self.segments else []
         shards = self.shards
         for i in (range(len(shards)) if order is None else order):
-            arrays, labels, ids = read_shard(self.cache, shards[i], self.manifest, names, self.lexical, verify)
+            arrays, labels, ids = read_shard(self.cache, shards[i], self.manifest, names, self.lexical, verify,
+                                             segment_names)
             found = {p: arrays[name] for p, name in zip(self.poolings, names)}
             if self.lexical:
                 found["ngrams"] = Ngrams(arrays[NGRAM_IDS], arrays[NGRAM_COUNTS])
+            if segment_names:
+                found["segments"] = Segments({p: arrays[name] for p, name in zip(self.poolings, segment_names)},
+                                             arrays[SEGMENT_COUNTS])
             yield Chunk(found, labels, ids)
 
 
 def open_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False,
-               manifest: dict | None = None) -> SplitReader:
-    """A complete split to read shard by shard, its poolings (default: the cache's first) and
-    n-grams checked against the manifest."""
+               manifest: dict | None = None, segments: bool = False) -> SplitReader:
+    """A complete split to read shard by shard, its poolings (default: the cache's first),
+    n-grams and per-segment features checked against the manifest."""
     manifest = manifest or read_manifest(cache)
     _split_entry(cache, manifest, split)
     stored = manifest["features"]["poolings"]
@@ -90,23 +102,29 @@ def open_split(cache, split: str, poolings: list[str] | None = None, lexical: bo
     if lexical and not has_ngrams(manifest):
         raise BadInput(f"{cache}: the cache has no lexical channel; extract it again with --ngrams 3 (add "
                        "--overwrite to replace it) to train a lexical or fused model")
-    return SplitReader(str(cache), split, manifest, tuple(poolings), lexical)
+    if segments and not has_segments(manifest):
+        raise BadInput(f"{cache}: the cache holds no per-segment features; extract it again with --windows "
+                       "--segments (add --overwrite to replace it)")
+    return SplitReader(str(cache), split, manifest, tuple(poolings), lexical, segments)
 
 
-def read_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False):
+def read_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False,
+               segments: bool = False):
     """Load one split whole: ({pooling: [n, layers*hidden] as stored}, labels int8 [n], ids, manifest).
     With lexical, the dict also holds "ngrams": the reviews' n-gram ids (Ngrams).
 
     Every shard is checked against the manifest, so a truncated, corrupted, missing or foreign
     shard is refused with its name rather than silently used.
     """
-    reader = open_split(cache, split, poolings, lexical)
+    reader = open_split(cache, split, poolings, lexical, segments=segments)
     chunks = list(reader.chunks())
     dim, dtype = reader.manifest["features"]["dim"], feature_dtype(reader.manifest)
     features = {p: np.concatenate([c.features[p] for c in chunks]) if chunks else np.zeros((0, dim), dtype)
                 for p in reader.poolings}
     if lexical:
         features["ngrams"] = Ngrams.concatenate([c.features["ngrams"] for c in chunks])
+    if segments and chunks:
+        features["segments"] = Segments.concatenate([c.features["segments"] for c in chunks])
     labels = np.concatenate([c.labels for c in chunks]) if chunks else np.zeros(0, np.int8)
     return features, labels, [i for c in chunks for i in c.ids], reader.manifest
 
@@ -115,6 +133,7 @@ def check_cache(cache) -> list[dict]:
     """Verify every shard of every split. Returns one summary per split; 'problem' is None when sound."""
     manifest = read_manifest(cache)
     names = list(manifest["features"]["datasets"].values())
+    segment_names = list(manifest["features"].get("segment_datasets", {}).values())
     classes = labels_of(manifest)
     report = []
     for split in manifest.get("splits", {}):
@@ -123,7 +142,8 @@ def check_cache(cache) -> list[dict]:
             entry = _split_entry(cache, manifest, split)
             seen: set[str] = set()
             for shard in entry["shards"]:
-                _, labels, ids = read_shard(cache, shard, manifest, names, has_ngrams(manifest))
+                _, labels, ids = read_shard(cache, shard, manifest, names, has_ngrams(manifest),
+                                            segment_names=segment_names)
                 duplicate = sorted(i for i, c in Counter(ids).items() if c > 1) or sorted(seen.intersection(ids))
                 if duplicate:
                     raise BadInput(f"{storage.join(cache, shard['file'])}: duplicate review id '{duplicate[0]}'")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ...common import storage
 from ...common.errors import BadInput
-from .manifest import dataset_name
+from .manifest import SEGMENT_COUNTS, dataset_name, segment_dataset_name
 
 
 def feature_arrays(pooled: dict[str, np.ndarray], settings) -> dict[str, np.ndarray]:
@@ -44,10 +44,7 @@ class Ngrams:
     def take(self, rows) -> "Ngrams":
         """The reviews at `rows`, in that order, without a Python loop over reviews."""
         rows = np.asarray(rows, np.int64)
-        starts = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])[:-1]
-        counts = self.counts[rows]
-        offsets = np.repeat(starts[rows] - (np.cumsum(counts, dtype=np.int64) - counts), counts)
-        return Ngrams(self.ids[np.arange(int(counts.sum()), dtype=np.int64) + offsets], counts)
+        return Ngrams(self.ids[ragged_positions(self.counts, rows)], self.counts[rows])
 
     @staticmethod
     def concatenate(parts: list["Ngrams"]) -> "Ngrams":
@@ -55,14 +52,52 @@ class Ngrams:
                       np.concatenate([p.counts for p in parts] or [np.zeros(0, np.int32)]))
 
 
+def ragged_positions(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Where the items of reviews `rows` sit in values stored review after review (counts per review)."""
+    starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])[:-1]
+    picked = counts[rows]
+    offsets = np.repeat(starts[rows] - (np.cumsum(picked, dtype=np.int64) - picked), picked)
+    return np.arange(int(picked.sum()), dtype=np.int64) + offsets
+
+
+@dataclasses.dataclass
+class Segments:
+    """Reviews' per-segment features as the cache stores them (extract --segments): every review's
+    windows one after the other, {pooling: [windows, layers*hidden]}, and how many each review has."""
+    values: dict  # {pooling: [total windows, dim]}
+    counts: np.ndarray  # int32 [reviews]
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def take(self, rows) -> "Segments":
+        rows = np.asarray(rows, np.int64)
+        at = ragged_positions(self.counts, rows)
+        return Segments({p: v[at] for p, v in self.values.items()}, self.counts[rows])
+
+    @staticmethod
+    def concatenate(parts: list["Segments"]) -> "Segments":
+        return Segments({p: np.concatenate([part.values[p] for part in parts]) for p in parts[0].values},
+                        np.concatenate([part.counts for part in parts]))
+
+
+def segment_arrays(segments: Segments, settings) -> dict[str, np.ndarray]:
+    """A shard's per-segment datasets: segment_counts, and segment_<pooling> in the feature dtype."""
+    arrays = {SEGMENT_COUNTS: np.asarray(segments.counts, np.int32)}
+    for p in settings.poolings:
+        values = segments.values[p]
+        arrays[segment_dataset_name(p)] = values.reshape(len(values), -1).astype(settings.feature_dtype)
+    return arrays
+
+
 def write_shard(path, features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str],
-                attrs: dict, lexical=None) -> str:
+                attrs: dict, lexical=None, segments: dict | None = None) -> str:
     """Write one shard atomically. Returns its sha256.
 
     The HDF5 file is built in memory and written by storage.write_atomic: a full disk then surfaces
     as an ordinary OSError, where HDF5 writing to disk itself fails in its C library and can crash.
     """
-    data = shard_bytes(features, labels, ids, attrs, lexical)
+    data = shard_bytes(features, labels, ids, attrs, lexical, segments)
     # A retried or speculative Beam task may write the same shard at once elsewhere: unique temporary names.
     storage.write_atomic(path, data, tag=uuid.uuid4().hex)
     return hashlib.sha256(data).hexdigest()
@@ -82,9 +117,9 @@ def written_shard(path) -> tuple[dict, int, str] | None:
 
 
 def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[str], attrs: dict,
-                lexical=None) -> bytes:
+                lexical=None, segments: dict | None = None) -> bytes:
     """One shard as the bytes of an HDF5 file. lexical: (n-gram ids int32 [total], counts int32 [n]),
-    every review's ids one after the other."""
+    every review's ids one after the other; segments: segment_arrays' datasets."""
     buffer = io.BytesIO()
     with h5py.File(buffer, "w", track_order=True) as f:
         for name, values in features.items():
@@ -97,16 +132,20 @@ def shard_bytes(features: dict[str, np.ndarray], labels: np.ndarray, ids: list[s
         if lexical is not None:
             f.create_dataset(NGRAM_IDS, data=np.asarray(lexical[0], np.int32), track_times=False)
             f.create_dataset(NGRAM_COUNTS, data=np.asarray(lexical[1], np.int32), track_times=False)
+        for name, values in (segments or {}).items():
+            f.create_dataset(name, data=values, track_times=False)
         for key, value in attrs.items():
             f.attrs[key] = value
     return buffer.getvalue()
 
 
-def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bool = False, verify: bool = True):
+def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bool = False, verify: bool = True,
+               segment_names: list[str] = ()):
     """Open one shard and check it against the manifest: present, checksum, settings, counts, shapes.
 
     Returns ({dataset: array}, labels, ids); with lexical, the dict also holds the n-gram ids and
-    counts. Any problem is a BadInput naming the shard. verify=False skips the checksum of a local
+    counts, and with segment_names those per-segment datasets and segment_counts. Any problem is a
+    BadInput naming the shard. verify=False skips the checksum of a local
     shard, so that only the datasets named are read from disk: for passes over a split whose shards
     were verified once already (train's epochs).
     """
@@ -127,7 +166,9 @@ def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bo
         with h5py.File(source, "r") as f:
             if f.attrs.get("fingerprint") != manifest["fingerprint"]:
                 raise BadInput(f"{path}: shard was made with other settings than this cache's manifest; {rebuild}")
-            arrays = {name: f[name][...] for name in names + ([NGRAM_IDS, NGRAM_COUNTS] if lexical else [])}
+            wanted = names + ([NGRAM_IDS, NGRAM_COUNTS] if lexical else [])
+            wanted += [SEGMENT_COUNTS, *segment_names] if segment_names else []
+            arrays = {name: f[name][...] for name in wanted}
             labels = f["labels"][...]
             ids = [s.decode("utf-8") if isinstance(s, bytes) else s for s in f["ids"][...]]
     except (OSError, KeyError) as e:
@@ -135,6 +176,16 @@ def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bo
     dim, dtype = manifest["features"]["dim"], feature_dtype(manifest)
     if lexical and (len(arrays[NGRAM_COUNTS]) != shard["count"] or arrays[NGRAM_COUNTS].sum() != len(arrays[NGRAM_IDS])):
         raise BadInput(f"{path}: its n-gram ids do not add up to {shard['count']} reviews; {rebuild}")
+    if segment_names:
+        counts = arrays[SEGMENT_COUNTS]
+        if len(counts) != shard["count"] or (counts < 1).any():
+            raise BadInput(f"{path}: its segment counts do not give each of {shard['count']} reviews a segment; "
+                           f"{rebuild}")
+        for name in segment_names:
+            values = arrays[name]
+            if values.shape != (int(counts.sum()), dim) or values.dtype != dtype:
+                raise BadInput(f"{path}: dataset '{name}' holds {values.dtype} {values.shape}, the manifest and "
+                               f"segment counts say {dtype} ({int(counts.sum())}, {dim}); {rebuild}")
     for name in names:
         values = arrays[name]
         if values.shape != (shard["count"], dim):

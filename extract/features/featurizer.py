@@ -196,6 +196,12 @@ class Featurizer:
         return self.features_from_tokens(values, lengths, progress)
 
     def features_from_tokens(self, values, lengths, progress=None) -> dict[str, np.ndarray]:
+        return self.features_and_segments(values, lengths, progress)[0]
+
+    def features_and_segments(self, values, lengths, progress=None):
+        """({pooling: float32 [n, layers, hidden]}, per segment or None): with windows, the second is
+        every window's own features, {pooling: [windows, layers, hidden]}, and the windows per review
+        (int32 [n]), review after review; the reviews' features are the windows combined."""
         s = self.settings
         n = len(lengths)
         segments, review = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), s)
@@ -216,5 +222,7 @@ class Featurizer:
             # unencoded rows through as zeros.
             raise RuntimeError(f"the encoder pipeline stopped after {done_segments} of {len(review)} segments")
         if not s.windows:
-            return pooled
-        return {p: v.numpy() for p, v in combine_windows(pooled, counts, review, n).items()}
+            return pooled, None
+        combined = {p: v.numpy() for p, v in combine_windows(pooled, counts, review, n).items()}
+        # segment_tokens gives each review its windows in order, review after review.
+        return combined, (pooled, np.bincount(review, minlength=n).astype(np.int32))

@@ -33,6 +33,9 @@ class FeatureSettings:
     precision: str = "fp32"
     runtime: str | None = None  # None: the precision's own (runtimes.DEFAULTS)
     feature_dtype: str = "float32"
+    # With windows: every window's pooled features too, beside the review's (per-segment features),
+    # for stage two to combine as it learns to.
+    segments: bool = False
 
     def validate(self, max_positions: int | None = None) -> None:
         if self.seq_len < 3:
@@ -57,6 +60,9 @@ class FeatureSettings:
         runtimes.resolve(self.runtime, self.precision)
         if self.feature_dtype not in FEATURE_DTYPES:
             raise BadInput(f"--feature-dtype {self.feature_dtype}: choose one of {', '.join(FEATURE_DTYPES)}")
+        if self.segments and not self.windows:
+            raise BadInput("--segments keeps each window's features; add --windows (without it a review is one "
+                           "segment, which the review's own features already are)")
         if self.windows and self.truncation != "head":
             raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
 
@@ -93,6 +99,8 @@ class FeatureSettings:
             d["runtime"] = self.runtime_name
         if self.feature_dtype != "float32":  # and float32 caches made before the choice existed
             d["feature_dtype"] = self.feature_dtype
+        if self.segments:  # and caches without per-segment features
+            d["segments"] = True
         return d
 
     @classmethod
@@ -104,4 +112,4 @@ class FeatureSettings:
                    poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy,
                    ngrams=d.get("ngrams", 0), precision=d.get("precision", "fp32"),
                    runtime=runtime.get("name") if isinstance(runtime, dict) else runtime,
-                   feature_dtype=d.get("feature_dtype", "float32"))
+                   feature_dtype=d.get("feature_dtype", "float32"), segments=d.get("segments", False))

@@ -37,6 +37,9 @@ EXTRACT = (
            f"Poolings to store side by side: any of {','.join(POOLINGS)}."),
     Option("ngrams", "int", FeatureSettings.ngrams, "Also cache each review's hashed word n-grams of 1..N tokens "
            "(the lexical channel, for train --channel lexical|fused); 0: none, 3: uni-, bi- and trigrams."),
+    Option("segments", "bool", FeatureSettings.segments, "With --windows: also store every window's pooled "
+           "features (per-segment), beside each review's, so that stage two can learn how to combine them; the "
+           "cache grows by about the windows per review (docs/results.md measures it)."),
     Option("precision", "str", FeatureSettings.precision, "The encoder call's arithmetic: fp32, or bf16 or int8 "
            "on OpenVINO (pip install 'multilayer-bert-sentiment[fast]'), int8 quantised once per encoder and "
            "--seq-len on a built-in corpus and kept in $MLBERT_CACHE_DIR (default ~/.cache/mlbert). See "

@@ -112,7 +112,8 @@ def extract(data, out, command: str | None = None, **options) -> dict:
                 raise BadInput(f"--splits {','.join(splits)}: unknown split '{split}'; use {', '.join(SPLITS)}")
     settings = FeatureSettings(seq_len=o["seq_len"], truncation=o["truncation"], windows=o["windows"],
                                stride=o["stride"], poolings=as_list(o["pooling"], str, "pooling"), ngrams=o["ngrams"],
-                               precision=o["precision"], runtime=o["runtime"], feature_dtype=o["feature_dtype"])
+                               precision=o["precision"], runtime=o["runtime"], feature_dtype=o["feature_dtype"],
+                               segments=o["segments"])
     settings.validate()
     if o["limit"] is not None:
         at_least(o["limit"], 1, "limit")
@@ -247,6 +248,10 @@ def _features(request: ExtractRequest, fields: dict, featurizer, encoder_files: 
         "dim": featurizer.num_layers * featurizer.hidden_size,
         "layout": "layer-major: columns [l*hidden_size, (l+1)*hidden_size) are layer l",
         "datasets": {p: cache_manifest.dataset_name(p, settings.poolings[0]) for p in settings.poolings},
+        **({"segment_datasets": {p: cache_manifest.segment_dataset_name(p) for p in settings.poolings},
+            "segment_layout": "segment_counts [n]: each review's windows; segment_<pooling> [sum of counts, dim]: "
+                              "their features, review after review, windows in reading order"}
+           if settings.segments else {}),
         "runtime": runtime, **({"encoder_ir": encoder_files} if encoder_files else {}),
     }
 

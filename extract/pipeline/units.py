@@ -16,7 +16,7 @@ from ...common import storage
 from ...common.errors import BadInput
 from ...data.sources.corpus import Corpus, read_slice
 from ..cache.manifest import shard_name
-from ..cache.shards import feature_arrays, write_shard
+from ..cache.shards import Segments, feature_arrays, segment_arrays, write_shard
 from ..features.lexical import lexical_features
 
 
@@ -101,16 +101,20 @@ def encode_unit(unit: dict, featurizer, out: str, fingerprint: str, progress=Non
     rows = read_unit(unit)
     texts = [t for s in shards for t in rows[s.split][1]]
     total = len(texts)
-    pooled = featurizer.features(texts, progress=(lambda frac: progress(frac * total)) if progress else None)
-    ngrams = featurizer.settings.ngrams
+    settings = featurizer.settings
+    values, lengths = featurizer.tokenize(texts)
+    pooled, windows = featurizer.features_and_segments(values, lengths,
+                                                       (lambda frac: progress(frac * total)) if progress else None)
+    per_segment = Segments(*windows) if settings.segments else None
     entries, lo = [], 0
     for s in shards:
         ids, part_texts, labels = rows[s.split]
         hi = lo + len(ids)
-        lexical = lexical_features(part_texts, ngrams) if ngrams else None
-        features = feature_arrays({p: v[lo:hi] for p, v in pooled.items()}, featurizer.settings)
+        lexical = lexical_features(part_texts, settings.ngrams) if settings.ngrams else None
+        features = feature_arrays({p: v[lo:hi] for p, v in pooled.items()}, settings)
+        segments = segment_arrays(per_segment.take(np.arange(lo, hi)), settings) if per_segment else None
         digest = write_shard(storage.join(out, s.name), features, labels, ids,
-                             shard_attrs(s.split, s.index, s.count, fingerprint), lexical)
+                             shard_attrs(s.split, s.index, s.count, fingerprint), lexical, segments)
         entries.append({"file": s.name, "count": s.rows, "sha256": digest})
         lo = hi
     return entries
