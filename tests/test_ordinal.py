@@ -27,8 +27,11 @@ def test_ordinal_thresholds_stay_increasing_and_a_higher_score_never_predicts_a_
     layer.cut_gaps.assign(np.full(layer.cut_gaps.shape, -8.0, np.float32))  # gaps near zero, still positive
     t = np.asarray(layer.thresholds())
     assert (np.diff(t, axis=1) > 0).all()
-    layer.cut_first.assign(np.full(layer.cut_first.shape, -6.0, np.float32))
-    layer.cut_gaps.assign(np.full(layer.cut_gaps.shape, 3.0, np.float32))  # classes about 3 wide
+    from mlbert.train.head import THRESHOLD_UNITS as units  # thresholds are learned in these units
+
+    layer.cut_first.assign(np.full(layer.cut_first.shape, -6.0 / units, np.float32))
+    layer.cut_gaps.assign(np.full(layer.cut_gaps.shape, np.log(np.expm1(3.0 / units)), np.float32))  # 3 apart
+    np.testing.assert_allclose(np.asarray(layer.thresholds())[0], [-6, -3, 0, 3], atol=1e-4)
     scores = np.linspace(-10, 10, 200, dtype=np.float32)[:, None, None] * np.ones((1, 3, 1), np.float32)
     predicted = np.asarray(layer._ordinal_log_probabilities(scores)).argmax(axis=-1)
     assert (np.diff(predicted, axis=0) >= 0).all()

@@ -117,8 +117,9 @@ class Heads(keras.layers.Layer):
         self.out_bias = self._weight("out_bias", np.zeros((n, k), np.float32), 0)
         if self.ordinal:  # thresholds 1 apart around 0: the first, then softplus gaps (kept increasing)
             cuts = self.n_classes - 1
-            self.cut_first = self._weight("cut_first", np.full((n, 1), -(cuts - 1) / 2, np.float32), 0)
-            gap = np.log(np.expm1(1.0))  # softplus(gap) = 1
+            first = np.full((n, 1), -(cuts - 1) / 2 / THRESHOLD_UNITS, np.float32)
+            self.cut_first = self._weight("cut_first", first, 0)
+            gap = np.log(np.expm1(1.0 / THRESHOLD_UNITS))  # THRESHOLD_UNITS * softplus(gap) = 1
             self.cut_gaps = self._weight("cut_gaps", np.full((n, cuts - 1), gap, np.float32), 0)
 
     def layer_weights(self):
@@ -165,7 +166,8 @@ class Heads(keras.layers.Layer):
 
     def thresholds(self):
         """[N, K - 1]: each ordinal head's increasing thresholds."""
-        return ops.cumsum(ops.concatenate([self.cut_first, ops.softplus(self.cut_gaps)], axis=1), axis=1)
+        steps = ops.concatenate([self.cut_first, ops.softplus(self.cut_gaps)], axis=1)
+        return THRESHOLD_UNITS * ops.cumsum(steps, axis=1)
 
     def _ordinal_log_probabilities(self, z):
         """[batch, N, K] log-probabilities from scores z [batch, N, 1]: differences of the cumulative
@@ -187,6 +189,12 @@ class Heads(keras.layers.Layer):
                 "ordinal": self.ordinal}
 
 
+# The ordinal thresholds are learned in units of this many: Adam moves every weight by about its
+# learning rate a step, and the thresholds, a few numbers, must keep pace with the score, whose
+# scale the output layer's many weights move together; learned at the head's own rate they lag,
+# and the middle classes are squeezed out. Chosen on SST-5's validation split among 1, 10, 30 and
+# 100 (docs/results.md, "Past the frozen-encoder results").
+THRESHOLD_UNITS = 100.0
 MOMENTUM, EPSILON = 0.99, 1e-3  # Keras BatchNormalization's defaults, as the original recipe had them
 
 

@@ -1,0 +1,109 @@
+"""Issue 31's parts on and off, on IMDB and SST-5: the ordinal head, the stacked fusion, and the
+weighted fusion they are measured against; validation picks, the test split scores only the pick.
+
+    python benchmarks/accuracy/frozen_ablation.py sst5|imdb [--score-test]
+
+Every configuration trains through the `mlbert` command on the cache its data set's best recipe
+uses (runs/sst5-minilm/cache: all-MiniLM-L6-v2, 128 tokens, mean+max+[CLS], n-grams 1-3, made by
+sst5_results.py; runs/imdb-best/cache: 128-token windows, stride 126, mean+max+[CLS], n-grams
+1-3, int8, made by imdb_results.py). Validation is SST-5's own split, or IMDB's 20 % carved from
+train by `train`'s rule. SST-5 rows also get the validation split's macro F1 and neutral-class F1
+(`mlbert evaluate --split validation`). With --score-test, the configuration best on validation
+accuracy (ties: the lower validation loss) is evaluated on the test split, and only it.
+Each run is kept in benchmarks/results/frozen_ablation.json as it finishes; a run already there
+is not repeated.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
+from bench import cli, cpu_model, record_run, runs_of  # noqa: E402  (benchmarks/ is on sys.path)
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = "frozen_ablation"
+DATA = {
+    "sst5": {
+        "cache": ROOT / "runs" / "sst5-minilm" / "cache",
+        # Round two's pick (docs/results.md): mean pooling, ten MLP heads.
+        "base": ["--pooling", "mean", "--head", "mlp", "--ensemble", "10"],
+        "configs": {
+            "bert": [],
+            "bert, ordinal": ["--ordinal"],
+            "fused, weight": ["--channel", "fused"],
+            "fused, weight, ordinal": ["--channel", "fused", "--ordinal"],
+            "fused, stack": ["--channel", "fused", "--fusion", "stack"],
+            "fused, stack, ordinal": ["--channel", "fused", "--fusion", "stack", "--ordinal"],
+            "fused, weight, 30 heads": ["--channel", "fused", "--ensemble", "30"],
+        },
+    },
+    "imdb": {
+        "cache": ROOT / "runs" / "imdb-best" / "cache",
+        # The best fused recipe so far (docs/results.md).
+        "base": ["--pooling", "mean,max,cls", "--ensemble", "10", "--channel", "fused", "--lexical-l2", "5e-5",
+                 "--refit-lexical"],
+        "configs": {
+            "fused, weight": [],
+            "fused, stack": ["--fusion", "stack"],
+        },
+    },
+}
+
+
+def _validation_f1(cache: Path, model: Path) -> dict:
+    result, _, _ = cli("evaluate", "--cache", str(cache), "--model-dir", str(model), "--split", "validation")
+    return {"val_macro_f1": result.get("macro_f1"),
+            "val_neutral_f1": (result.get("per_class", {}).get("neutral") or {}).get("f1")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data", choices=sorted(DATA))
+    parser.add_argument("--score-test", action="store_true")
+    args = parser.parse_args()
+    spec = DATA[args.data]
+    cache = spec["cache"]
+    if not (cache / "manifest.json").exists():
+        raise SystemExit(f"{cache}: missing; make it with the script named in this file's docstring")
+    done = runs_of(SCRIPT)
+    for label, flags in spec["configs"].items():
+        key = f"{args.data}: {label}"
+        if key in done:
+            continue
+        model = ROOT / "runs" / SCRIPT / args.data / label.replace(", ", "-").replace(" ", "-")
+        command = ["train", "--cache", str(cache), "--model-dir", str(model), "--overwrite", *spec["base"], *flags]
+        t0 = time.perf_counter()
+        result, _, shown = cli(*command)
+        run = {"data": args.data, "config": label, "command": shown, "model_dir": str(model.relative_to(ROOT)),
+               "val_accuracy": result["val_accuracy"], "val_loss": result["val_loss"],
+               "val_size": result["val_size"], "stage_two_seconds": result["seconds"],
+               "wall_seconds": round(time.perf_counter() - t0, 1), "fusion": result["fusion"],
+               "head_val_accuracy": result["head_val_accuracy"],
+               "lexical_val_accuracy": (result["lexical"] or {}).get("val_accuracy"),
+               "machine": {"cpu": cpu_model()}, "date": time.strftime("%Y-%m-%d")}
+        if args.data == "sst5":
+            run.update(_validation_f1(cache, model))
+        record_run(SCRIPT, key, run, "benchmarks/accuracy/frozen_ablation.py")
+        done = runs_of(SCRIPT)
+        print(f"{key}: validation {run['val_accuracy']:.4f} (loss {run['val_loss']:.4f}), "
+              f"{run['stage_two_seconds']:.0f} s", file=sys.stderr, flush=True)
+    if not args.score_test:
+        return
+    mine = {k: r for k, r in done.items() if r["data"] == args.data and "config" in r}
+    best_key = max(mine, key=lambda k: (mine[k]["val_accuracy"], -mine[k]["val_loss"]))
+    best = mine[best_key]
+    test, _, shown = cli("evaluate", "--cache", str(cache), "--model-dir", str(ROOT / best["model_dir"]))
+    record_run(SCRIPT, f"{args.data}: test of the validation pick", {
+        "data": args.data, "pick": best["config"], "chosen_from": sorted(mine), "val_accuracy": best["val_accuracy"],
+        "test_accuracy": test["accuracy"], "test_loss": test.get("loss"), "test_macro_f1": test.get("macro_f1"),
+        "test_neutral_f1": (test.get("per_class", {}).get("neutral") or {}).get("f1"),
+        "test_n": test.get("n"), "command": shown, "date": time.strftime("%Y-%m-%d")},
+        "benchmarks/accuracy/frozen_ablation.py")
+    print(f"{args.data}: the pick, {best['config']}, test accuracy {test['accuracy']:.4f}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
