@@ -12,6 +12,14 @@ def duration(seconds: float) -> str:
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{s}s"
 
 
+def pace(rate: float, unit: str) -> str:
+    """Items per second, or seconds per item when each takes longer than a second (a probe, a fold):
+    '0.0 probes/s' says nothing."""
+    if 0 < rate < 1:
+        return f"{1 / rate:.1f} s per {unit.rstrip('s') or unit}"
+    return f"{rate:.1f} {unit}/s"
+
+
 class Progress:
     def __init__(self, label: str, total: int, unit: str = "reviews", stream=None):
         self.label, self.total, self.unit = label, total, unit
@@ -33,12 +41,12 @@ class Progress:
         elapsed = time.perf_counter() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
-        print(f"{self.label}: {int(self.done)}/{self.total} {self.unit}, {rate:.1f} {self.unit}/s, "
+        print(f"{self.label}: {int(self.done)}/{self.total} {self.unit}, {pace(rate, self.unit)}, "
               f"{duration(left)} left   ", end=end, file=self.stream, flush=True)
 
     def finish(self) -> float:
         elapsed = time.perf_counter() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
         print(f"{self.label}: {int(self.done)}/{self.total} {self.unit} in {duration(elapsed)} "
-              f"({rate:.1f} {self.unit}/s)   ", file=self.stream, flush=True)
+              f"({pace(rate, self.unit)})   ", file=self.stream, flush=True)
         return elapsed
