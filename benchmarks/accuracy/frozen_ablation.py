@@ -48,6 +48,7 @@ DATA = {
         "configs": {
             "fused, weight": [],
             "fused, stack": ["--fusion", "stack"],
+            "fused, weight, 30 heads": ["--ensemble", "30"],
         },
     },
 }
