@@ -187,7 +187,6 @@ def extract(as_json, command_line, **options):
     emit(summary, as_json, "\n".join(lines))
 
 
-
 def describe_fusion(fusion: dict) -> str:
     """One line on how a fused model mixes its channels (train/fusion.py)."""
     if fusion.get("kind") == "stack":
@@ -211,7 +210,6 @@ def describe_fusion(fusion: dict) -> str:
 @click.option("--overwrite", is_flag=True, help="Replace a model dir of this tool.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-
 def train(as_json, command_line, refit_lexical=False, **options):
     if refit_lexical:
         if options.get("refit"):

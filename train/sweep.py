@@ -105,8 +105,9 @@ def _combination(grid: dict, names: list[str], sizes: list[int], index: int) -> 
 
 def _config(grid: dict, values: tuple) -> HeadConfig | None:
     """One combination as a config; None when its hidden and dropout lengths cannot pair, when it
-    asks the linear head for an ensemble or a layer mix, or a channel other than fused to stack. A linear trial keeps the MLP's own options
-    at their defaults, so that combinations differing in those alone are one trial."""
+    asks the linear head for an ensemble or a layer mix, or a channel other than fused to stack.
+    A linear trial keeps the MLP's own options at their defaults, so that combinations differing in
+    those alone are one trial."""
     cfg = HeadConfig(**dict(zip(grid, values)))  # parses each value: a bad one is refused by name
     if cfg.fusion != "weight" and cfg.channel != "fused":
         return None  # only a fused model stacks: the same trial as --fusion weight, listed once
