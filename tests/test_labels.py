@@ -278,8 +278,9 @@ def test_an_ordinal_head_trains_evaluates_predicts_and_exports(three, runner, cl
     np.testing.assert_allclose(served["probabilities"].numpy(), clf.probabilities(texts), atol=1e-5)
 
 
-def test_the_linear_head_refuses_ordinal(three, runner, cli_main, tmp_path):
-    r = run_cli(runner, cli_main, "train", "--cache", three["cache"], "--model-dir", tmp_path / "m", "--head",
+def test_the_linear_head_refuses_ordinal(extracted, runner, cli_main, tmp_path):
+    # The options are refused before any cache is read: the fast tier's shared cache will do.
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--head",
                 "linear", "--ordinal")
     assert_clean_error(r, "--ordinal", "--head mlp")
     assert not (tmp_path / "m").exists()
