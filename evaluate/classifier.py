@@ -10,7 +10,7 @@ from ..extract.cache import encoder_ir
 from ..extract.encoders import handles
 from ..extract.features.featurizer import Featurizer
 from ..extract.features.settings import FeatureSettings
-from ..extract.cache.shards import Ngrams
+from ..extract.cache.shards import Ngrams, Segments
 from ..train.metrics import predicted
 from ..train.model_dir import load_predictor
 
@@ -68,15 +68,22 @@ class Classifier:
 
     def features(self, texts: list[str]) -> dict:
         """{pooling: float32 [n, layers * hidden]}: the pooled per-layer features, laid out as in the
-        cache; and "ngrams" (the n-gram ids) when the model reads them."""
+        cache; "ngrams" (the n-gram ids) and "segments" (every window's features, a Segments) when
+        the model reads them."""
         from ..extract.features.lexical import lexical_features
 
         texts = _as_texts(texts)
         features = {}
         if self.featurizer is not None:
-            # In the training cache's dtype: a float16 cache's head learned from rounded features.
-            features = {p: v.reshape(len(v), -1).astype(self.settings.feature_dtype)
-                        for p, v in self.featurizer.features(texts).items()}
+            dtype = self.settings.feature_dtype  # a float16 cache's head learned from rounded features
+
+            def laid_out(pooled):
+                return {p: v.reshape(len(v), -1).astype(dtype) for p, v in pooled.items()}
+
+            pooled, segments = self.featurizer.features_and_segments(*self.featurizer.tokenize(texts))
+            features = laid_out(pooled)
+            if self.predictor.reads_segments:
+                features["segments"] = Segments(laid_out(segments[0]), segments[1])
         if self.predictor.reads_ngrams:
             features["ngrams"] = Ngrams(*lexical_features(texts, self.settings.ngrams))
         return features

@@ -25,11 +25,20 @@ FEATURE_KEYS = ("encoder", "preprocessor", "settings")
 
 
 def _check_same_features(trained: dict, cache, manifest: dict) -> None:
-    old, new = trained["fingerprint_fields"], manifest["fingerprint_fields"]
-    differ = differences({k: old.get(k) for k in FEATURE_KEYS}, {k: new.get(k) for k in FEATURE_KEYS})
+    # Whether a cache also holds every window's features changes none of its reviews' features: a
+    # model of either reads either (open_split refuses a --segments model a cache without them).
+    old, new = (_same_keys(f["fingerprint_fields"]) for f in (trained, manifest))
+    differ = differences(old, new)
     if differ:
         raise BadInput(f"--cache {cache}: its features were made differently from the model's training cache "
                        f"({', '.join(differ)} differ); evaluate on a cache extracted with the same settings")
+
+
+def _same_keys(fields: dict) -> dict:
+    found = {k: fields.get(k) for k in FEATURE_KEYS}
+    if found["settings"]:
+        found["settings"] = {k: v for k, v in found["settings"].items() if k != "segments"}
+    return found
 
 
 def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
@@ -51,7 +60,8 @@ def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
         raise BadInput(f"--cache {cache}: its label {unknown[0]!r} is not one of the model's ({', '.join(classes)}); "
                        "evaluate on a cache of the same labelled data")
     to_model = np.array([classes.index(name) for name in labels_of(manifest)], np.int64)
-    reader = open_split(cache, split, list(predictor.spec.poolings), predictor.reads_ngrams, manifest)
+    reader = open_split(cache, split, list(predictor.spec.poolings), predictor.reads_ngrams, manifest,
+                        predictor.reads_segments)
     if not len(reader):
         raise BadInput(f"--cache {cache}: split '{split}' is empty")
     probs, labels = [], []

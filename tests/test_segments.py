@@ -130,3 +130,161 @@ def test_segments_need_windows_and_a_cache_that_has_them(extracted, tiny_models,
     assert not (tmp_path / "c").exists()
     with pytest.raises(BadInput, match="no per-segment features"):
         open_split(extracted, "train", segments=True)
+
+
+# Heads over per-segment features (train --segments mean|max|attention).
+
+def _segment_heads(pool, n_classes=2, heads=2):
+    from mlbert.train.head import Heads
+
+    layer = Heads(heads, [5, 4], [0.0, 0.0], n_classes, 6, seeds=list(range(heads)), segments=pool)
+    layer.build((None, 6))
+    return layer
+
+
+@pytest.mark.parametrize("pool", ["mean", "max", "attention"])
+def test_a_segment_head_pools_each_review_over_its_own_windows_alone(pool):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 6)).astype(np.float32)
+    review = np.array([0, 0, 0, 1, 2, 2, 2], np.int32)  # windows per review: 3, 1, 3
+    layer = _segment_heads(pool)
+    if pool == "attention":
+        layer.attention.assign(rng.normal(size=(2, 4)).astype(np.float32))
+    together = np.asarray(layer.logits(x, review=review))
+    assert together.shape == (3, 2)
+    # A review's logits depend on its windows only: alone, or beside other reviews, they are the same.
+    for r, (lo, hi) in enumerate([(0, 3), (3, 4), (4, 7)]):
+        alone = np.asarray(layer.logits(x[lo:hi], review=np.zeros(hi - lo, np.int32)))
+        np.testing.assert_allclose(alone[0], together[r], rtol=1e-5, atol=1e-6)
+    # ... and in any order of its windows.
+    shuffled = np.asarray(layer.logits(x[[2, 0, 1, 3, 6, 4, 5]], review=review))
+    np.testing.assert_allclose(shuffled, together, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_over_windows_starts_as_their_mean_and_learns_to_weigh_them():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(7, 6)).astype(np.float32)
+    review = np.array([0, 0, 0, 1, 2, 2, 2], np.int32)
+    attention, mean = _segment_heads("attention"), _segment_heads("mean")
+    np.testing.assert_allclose(np.asarray(attention.logits(x, review=review)),
+                               np.asarray(mean.logits(x, review=review)), rtol=1e-5, atol=1e-6)
+    attention.attention.assign(np.full((2, 4), 50.0, np.float32))  # sharp: about the max-scoring window
+    assert not np.allclose(np.asarray(attention.logits(x, review=review)), np.asarray(mean.logits(x, review=review)),
+                           atol=1e-3)
+    # A review of one window is that window, whatever the pooling.
+    for pool in ("mean", "max", "attention"):
+        layer = _segment_heads(pool)
+        one = np.asarray(layer.logits(x[3:4], review=np.zeros(1, np.int32)))
+        np.testing.assert_allclose(one, np.asarray(mean.logits(x[3:4], review=np.zeros(1, np.int32))),
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def per_segment_ngrams(tiny_models, tiny_archive, tmp_path_factory, runner, cli_main):
+    out = tmp_path_factory.mktemp("per_segment_ngrams") / "cache"
+    r = _extract(runner, cli_main, tiny_models, tiny_archive, out, "--segments", "--ngrams", 2, "--limit", 60)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _agrees_across_paths(model, cache, tiny_archive, runner, cli_main, tmp_path, lexical=False):
+    """Cached features, evaluate, load().probabilities on new texts and the exported SavedModel give
+    the same probabilities."""
+    import json
+
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    import mlbert
+    from helpers import run_cli
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.cache.read import read_split
+    from mlbert.train.model_dir import load_predictor
+
+    predictor, _ = load_predictor(model)
+    features, labels, ids, _ = read_split(cache, "test", poolings=["mean", "max"], lexical=lexical, segments=True)
+    cached = predictor.probabilities(features)
+    r = run_cli(runner, cli_main, "evaluate", "--cache", cache, "--model-dir", model, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["accuracy"] == pytest.approx(np.mean(cached.argmax(1) == labels))
+    texts = dict(zip(*(lambda x: (x.ids, x.texts))(read_imdb(tiny_archive, ["test"])["test"])))
+    sample = [texts[i] for i in ids[:12]]
+    np.testing.assert_allclose(mlbert.load(model).probabilities(sample), cached[:12], atol=1e-5)
+    assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
+    served = tf.saved_model.load(str(tmp_path / "s")).signatures["serving_default"](text=tf.constant(sample))
+    np.testing.assert_allclose(served["probabilities"].numpy(), cached[:12], atol=1e-5)
+    return cached
+
+
+@pytest.mark.slow
+def test_an_attention_head_over_windows_trains_evaluates_predicts_and_exports_alike(per_segment, tiny_archive,
+                                                                                     runner, cli_main, tmp_path):
+    import json
+
+    from helpers import run_cli
+
+    model = tmp_path / "m"
+    r = run_cli(runner, cli_main, "train", "--cache", per_segment, "--model-dir", model, "--segments", "attention",
+                "--pooling", "mean,max", "--ensemble", 2, "--epochs", 4, "--lr", 3e-3, "--batch-size", 8, "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    assert result["head"] == "mlp" and result["best_epoch"] and 0 <= result["val_accuracy"] <= 1
+    config = json.loads((model / "config.json").read_text())
+    assert config["head"]["segments"] == "attention" and config["input"]["segments"] is True
+    cached = _agrees_across_paths(model, per_segment, tiny_archive, runner, cli_main, tmp_path)
+    # The attention vectors trained away from zero: the head weighs windows, not their plain mean.
+    from mlbert.train.channels.bert import load_head
+    heads = next(layer for layer in load_head(model).layers if hasattr(layer, "attention"))
+    assert np.abs(np.asarray(heads.attention)).max() > 0
+    assert cached.shape[1] == 2
+
+
+@pytest.mark.slow
+def test_a_fused_model_over_windows_with_refit_agrees_across_paths(per_segment_ngrams, tiny_archive, runner, cli_main,
+                                                                    tmp_path):
+    import json
+
+    from helpers import run_cli
+
+    model = tmp_path / "m"
+    r = run_cli(runner, cli_main, "train", "--cache", per_segment_ngrams, "--model-dir", model, "--segments", "max",
+                "--pooling", "mean,max", "--channel", "fused", "--epochs", 3, "--lr", 3e-3, "--batch-size", 8,
+                "--refit", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["refit"]["rows"] == json.loads(r.stdout)["train_size"] + json.loads(r.stdout)["val_size"]
+    _agrees_across_paths(model, per_segment_ngrams, tiny_archive, runner, cli_main, tmp_path, lexical=True)
+
+
+def test_a_segment_head_needs_a_per_segment_cache_and_the_mlp(extracted, runner, cli_main, tmp_path):
+    from helpers import assert_clean_error, run_cli
+
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--segments", "mean")
+    assert_clean_error(r, "no per-segment features", "--segments")
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--segments", "mean",
+                "--head", "linear")
+    assert_clean_error(r, "--head linear --segments mean")
+    r = run_cli(runner, cli_main, "train", "--cache", extracted, "--model-dir", tmp_path / "m", "--segments", "sum")
+    assert r.exit_code == 2 and "--segments" in r.output
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_a_review_level_model_evaluates_alike_on_caches_with_and_without_segments(per_segment, tiny_models,
+                                                                                   tiny_archive, runner, cli_main,
+                                                                                   tmp_path):
+    import json
+
+    from helpers import run_cli
+
+    plain = tmp_path / "plain"
+    assert _extract(runner, cli_main, tiny_models, tiny_archive, plain).exit_code == 0
+    model = tmp_path / "m"
+    r = run_cli(runner, cli_main, "train", "--cache", per_segment, "--model-dir", model, "--head", "mlp",
+                "--epochs", 2, "--batch-size", 8, "--json")
+    assert r.exit_code == 0, r.output
+    results = []
+    for cache in (per_segment, plain):
+        r = run_cli(runner, cli_main, "evaluate", "--cache", cache, "--model-dir", model, "--json")
+        assert r.exit_code == 0, r.output
+        results.append(json.loads(r.stdout))
+    assert results[0]["accuracy"] == results[1]["accuracy"] and results[0]["loss"] == pytest.approx(results[1]["loss"])

@@ -19,7 +19,8 @@ def test_a_worker_that_crashes_is_reported_with_its_last_line_not_waited_for():
 
 
 def test_a_refusal_in_a_worker_is_one_bad_input_with_its_message(tmp_path):
-    init = {"cache": str(tmp_path / "none"), "poolings": ["mean"], "lexical": False, "threads": 1}
+    init = {"cache": str(tmp_path / "none"), "poolings": ["mean"], "lexical": False, "segments": False,
+            "threads": 1}
     with pytest.raises(BadInput, match="no such cache folder"):
         list(workers.run("mlbert.train.sweep:worker_setup", "mlbert.train.sweep:worker_trial", init, [{}], 1))
 

@@ -11,6 +11,9 @@ LAYER_MIXES = ("concat", "mean", "learned")
 CHANNEL_NAMES = ("bert", "lexical", "fused")
 HEADS = ("auto", "mlp", "linear")
 FUSIONS = ("weight", "stack")  # how --channel fused mixes its channels (train/fusion.py)
+# How the MLP pools its last hidden layer over a review's windows (--segments; train/head.py); none:
+# the head reads the review's pooled features, as cached.
+SEGMENT_POOLS = ("none", "mean", "max", "attention")
 # --head auto trains the linear head below this many training rows per class, the MLP from it: on
 # SST-5 and IMDB the linear head is the better one on held-out data up to 1,024 examples per class
 # (819 training rows after validation is carved), the MLP on all of them (docs/results.md, "Small
@@ -18,7 +21,7 @@ FUSIONS = ("weight", "stack")  # how --channel fused mixes its channels (train/f
 AUTO_LINEAR_BELOW = 1000
 # Options the linear head does not read (it is solved by L-BFGS, with no hidden layer): one given
 # other than its default asks --head auto for the MLP.
-MLP_ONLY = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "ordinal")
+MLP_ONLY = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "ordinal", "segments")
 LINEAR_L2 = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)  # per-row mean loss + l2 * |w|^2, on standardised features
 VAL_FRACTION = 0.2  # validation rows carved from train when the cache has no validation split
 
@@ -59,6 +62,11 @@ class HeadConfig:
     ordinal: bool = _option(False, "For ordered labels (more than two, in --labels order: very negative .. very "
                             "positive, star ratings): a cumulative-link head, one score and K - 1 learned "
                             "thresholds per head, in place of the softmax over unordered classes. The MLP only.")
+    segments: str = _option("none", "Read every window's features (a cache made with extract --windows --segments) "
+                            "and pool the MLP's last hidden layer over each review's windows: their mean, their "
+                            "max, or attention (a learned softmax weight per window, starting as the mean); none "
+                            "reads each review's features as extract pooled them. The MLP only.",
+                            choices=SEGMENT_POOLS)
     calibrate: bool = _option(True, "Fit a temperature on the validation rows so that the model's confidences match "
                               "its accuracy (labels unchanged); --no-calibrate keeps the raw probabilities.")
     ensemble: int = _option(1, "Train N heads (seeds --seed, --seed + 1, ...) and keep the mean of their "
@@ -112,6 +120,11 @@ class HeadConfig:
                            "layers; use --layer-mix concat")
         if self.head == "linear" and self.ordinal:
             raise BadInput("--head linear --ordinal: the ordinal head is the MLP's; use --head mlp (or auto)")
+        if self.segments not in SEGMENT_POOLS:
+            raise BadInput(f"--segments {self.segments}: choose one of {', '.join(SEGMENT_POOLS)}")
+        if self.head == "linear" and self.segments != "none":
+            raise BadInput(f"--head linear --segments {self.segments}: pooling over windows is the MLP's; use "
+                           "--head mlp (or auto)")
         if self.layer_mix not in LAYER_MIXES:
             raise BadInput(f"--layer-mix {self.layer_mix}: choose one of {', '.join(LAYER_MIXES)}")
         finite(self.lr, "lr")
@@ -159,6 +172,8 @@ class HeadConfig:
         # Options at their defaults that configs (and sweep trial keys) from before them lacked.
         if not self.ordinal:
             del d["ordinal"]
+        if self.segments == "none":
+            del d["segments"]
         if self.fusion == "weight":
             del d["fusion"], d["stack_folds"]
         d.update(hidden=list(self.hidden), dropout=list(self.dropout), l2=list(self.l2),

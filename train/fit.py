@@ -11,12 +11,15 @@ import tensorflow as tf
 
 from .config import HeadConfig
 from .head import build_heads, mix_weights
-from .inputs import InputSpec, select
+from .inputs import InputSpec, Windows, batches, head_inputs, select
 from .metrics import accuracy_and_loss
 from .rows import Rows
 
 PREDICT_BATCH = 4096
 STATS_ROWS = 1024
+# Windows per review that sizes a --segments shuffle buffer (IMDB averages about 3 at 128 tokens); a
+# corpus with more only makes the buffer hold more bytes than SHUFFLE_BYTES.
+WINDOWS_PER_REVIEW = 3
 
 
 def rows_of(features: dict, spec: InputSpec, lo: int, hi: int) -> dict:
@@ -24,13 +27,25 @@ def rows_of(features: dict, spec: InputSpec, lo: int, hi: int) -> dict:
     return {p: features[p][lo:hi] for p in spec.poolings}
 
 
+def _statistics_pieces(rows: Rows, spec: InputSpec):
+    """The head's inputs of the rows in float64 pieces (a shard in float64 would be four times its
+    stored size): reviews, or with spec.segments their windows."""
+    for features, y in rows.chunks():
+        if spec.segments:
+            values = head_inputs(features, spec).values
+            for lo in range(0, len(values), STATS_ROWS):
+                yield values[lo:lo + STATS_ROWS].astype(np.float64)
+        else:
+            for lo in range(0, len(y), STATS_ROWS):
+                yield select(rows_of(features, spec, lo, lo + STATS_ROWS), spec).astype(np.float64)
+
+
 def statistics(rows: Rows, spec: InputSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and variance of the rows, float64, in one streaming pass (chunks merged
-    by Chan et al.'s pairwise update: as exact as computing them on every row at once)."""
+    """Per-feature mean and variance of the head's input rows (reviews, or windows with
+    spec.segments), float64, in one streaming pass (chunks merged by Chan et al.'s pairwise
+    update: as exact as computing them on every row at once)."""
     n, mean, m2 = 0, np.zeros(spec.dim), np.zeros(spec.dim)
-    pieces = ((features, lo) for features, _ in rows.chunks() for lo in range(0, len(_), STATS_ROWS))
-    for features, lo in pieces:  # in pieces: a shard in float64 would be four times its stored size
-        x = select(rows_of(features, spec, lo, lo + STATS_ROWS), spec).astype(np.float64)
+    for x in _statistics_pieces(rows, spec):
         k = len(x)
         chunk_mean = x.mean(axis=0)
         chunk_m2 = ((x - chunk_mean) ** 2).sum(axis=0)
@@ -86,19 +101,26 @@ class Trainer:
             return tf.reduce_mean(per_row, axis=0)  # [N]
 
         @tf.function(reduce_retracing=True)
-        def train_buffer(x, y):
+        def train_buffer(x, y, starts=None):
             # The buffer's batches in one call into TensorFlow: per-step Python overhead would
-            # otherwise dominate an epoch of a small head.
-            steps = (tf.shape(x)[0] + batch - 1) // batch
+            # otherwise dominate an epoch of a small head. starts (with --segments): where each
+            # review's windows begin in x, and the end; a batch is then its reviews' windows.
+            steps = (tf.shape(y)[0] + batch - 1) // batch
             total, correct = tf.zeros([self.n]), tf.zeros([self.n])
             for i in tf.range(steps):
-                xb, yb = x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]
+                lo, hi = i * batch, tf.minimum((i + 1) * batch, tf.shape(y)[0])
+                yb, review = y[lo:hi], None
+                if starts is None:
+                    xb = x[lo:hi]
+                else:
+                    xb = x[starts[lo]:starts[hi]]
+                    review = tf.repeat(tf.range(hi - lo), tf.cast(starts[lo + 1:hi + 1] - starts[lo:hi], tf.int32))
                 with tf.GradientTape() as tape:
-                    z = heads.logits(inputs(xb), training=True)
+                    z = heads.logits(inputs(xb), training=True, review=review)
                     loss = losses(z, yb)
                     summed = tf.reduce_sum(loss)  # each head's gradient is its own loss's
                 adam.apply(tape.gradient(summed, heads.trainable_variables))
-                rows = tf.cast(tf.shape(xb)[0], tf.float32)
+                rows = tf.cast(hi - lo, tf.float32)
                 total += loss * rows
                 pred = tf.cast(z > 0, tf.float32) if binary else tf.cast(tf.argmax(z, axis=-1), tf.float32)
                 correct += tf.reduce_sum(tf.cast(tf.equal(pred, tf.cast(yb, tf.float32)[:, None]), tf.float32),
@@ -106,8 +128,8 @@ class Trainer:
             return total, correct
 
         @tf.function(reduce_retracing=True)
-        def logits(x):
-            return heads.logits(inputs(x), training=False)
+        def logits(x, review=None):
+            return heads.logits(inputs(x), training=False, review=review)
 
         self._train_buffer, self._logits = train_buffer, logits
 
@@ -116,8 +138,13 @@ class Trainer:
         start, n = time.perf_counter(), 0
         total, correct = np.zeros(self.n), np.zeros(self.n)
         dtype = np.float32 if self.n_classes == 2 else np.int32
-        for x, y in rows.shuffled(lambda f: select(f, self.spec), 4 * self.spec.dim, self.cfg.batch_size, seed):
-            t, c = self._train_buffer(tf.constant(x), tf.constant(y.astype(dtype)))
+        row_bytes = 4 * self.spec.dim * (WINDOWS_PER_REVIEW if self.spec.segments else 1)
+        for x, y in rows.shuffled(lambda f: head_inputs(f, self.spec), row_bytes, self.cfg.batch_size, seed):
+            labels = tf.constant(y.astype(dtype))
+            if isinstance(x, Windows):
+                t, c = self._train_buffer(tf.constant(x.values), labels, tf.constant(x.starts()))
+            else:
+                t, c = self._train_buffer(tf.constant(x), labels)
             total, correct, n = total + t.numpy(), correct + c.numpy(), n + len(y)
         return total / max(n, 1), correct / max(n, 1), time.perf_counter() - start
 
@@ -125,9 +152,9 @@ class Trainer:
         """float64 [n, N, classes]: every head's probabilities of the rows, in reading order."""
         found = []
         for features, y in rows.chunks():
-            for lo in range(0, len(y), PREDICT_BATCH):
-                x = select(rows_of(features, self.spec, lo, lo + PREDICT_BATCH), self.spec)
-                found.append(self._logits(tf.constant(x)).numpy().astype(np.float64))
+            for x, review in batches(head_inputs(features, self.spec), PREDICT_BATCH):
+                z = self._logits(tf.constant(x)) if review is None else self._logits(tf.constant(x), tf.constant(review))
+                found.append(z.numpy().astype(np.float64))
         if not found:
             return np.zeros((0, self.n, self.n_classes))
         z = np.concatenate(found)

@@ -69,15 +69,23 @@ class Heads(keras.layers.Layer):
     Its logits are the log-probabilities of the K classes, so the softmax loss, the temperature and
     every reader of logits take it unchanged: softmax(log p) = p. A neutral class then sits between
     its neighbours by construction instead of competing with them as an unordered fifth.
+
+    segments ('mean', 'max' or 'attention'): the rows are a review's windows, and the layer is called
+    on [windows' features, each window's review (0 .. reviews - 1)]. The hidden layers run on every
+    window, and their last output is pooled over each review's windows before the output layer:
+    their mean, their max, or attention, a softmax over a review's windows of a learned score per
+    window (one vector per head, initialised to zeros, so that it starts as the mean). A review's
+    words then count where they are said, not diluted by the average of its other windows.
     """
 
     def __init__(self, heads: int, hidden, dropout, n_classes: int, input_dim: int, seeds, mix=None,
-                 ordinal: bool = False, **kwargs):
+                 ordinal: bool = False, segments: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.heads, self.hidden, self.dropout = heads, [int(h) for h in hidden], [float(d) for d in dropout]
         self.n_classes, self.input_dim, self.seeds = n_classes, input_dim, [int(s) for s in seeds]
         self.mix = list(mix) if mix else None
         self.ordinal = bool(ordinal) and n_classes > 2
+        self.segments = None if segments in (None, "none") else str(segments)
         self.outputs_per_head = 1 if n_classes == 2 or self.ordinal else n_classes
         self.dropout_seed = keras.random.SeedGenerator(self.seeds[0])
         self.head_axis: dict[str, int] = {}
@@ -112,6 +120,8 @@ class Heads(keras.layers.Layer):
                 "moving_mean": self._weight(f"moving_mean_{i}", zeros, 0, trainable=False),
                 "moving_variance": self._weight(f"moving_variance_{i}", ones, 0, trainable=False)})
             width = units
+        if self.segments == "attention":
+            self.attention = self._weight("attention", np.zeros((n, width), np.float32), 0)
         k = self.outputs_per_head
         self.out_kernel = self._weight("out_kernel", np.stack([glorot(r, width, k, (width, k)) for r in rngs]), 0)
         self.out_bias = self._weight("out_bias", np.zeros((n, k), np.float32), 0)
@@ -136,7 +146,8 @@ class Heads(keras.layers.Layer):
         mixed = ops.einsum("bpls,nl->bnps", x, w) * ops.reshape(self.scale, (1, -1, 1, 1))
         return ops.reshape(mixed, (-1, self.heads, poolings * size))
 
-    def logits(self, x, training=False):
+    def logits(self, x, training=False, review=None):
+        """review: with segments, each row's review (int32 [windows]); the logits are then per review."""
         x = self._mixed(x) if self.mix else x
         for i, (block, rate) in enumerate(zip(self.blocks, self.dropout)):
             kernel = block["kernel"]
@@ -157,12 +168,28 @@ class Heads(keras.layers.Layer):
             if training and rate > 0:
                 h = keras.random.dropout(h, rate, seed=self.dropout_seed)
             x = h
+        if self.segments:
+            x = self._pooled(x, review)
         # No hidden layer (the linear head): x is still the shared input [batch, input].
         shared = len(x.shape) == 2
         z = ops.einsum("bi,nik->bnk" if shared else "bni,nik->bnk", x, self.out_kernel) + self.out_bias
         if self.ordinal:
             return self._ordinal_log_probabilities(z)
         return z[:, :, 0] if self.n_classes == 2 else z
+
+    def _pooled(self, h, review):
+        """[reviews, N, units] from the windows' last hidden layer h [windows, N, units]."""
+        n = ops.maximum(ops.max(review) + 1, 0)  # every review has a window; none: an empty batch
+        if self.segments == "max":
+            return ops.segment_max(h, review, n)
+        if self.segments == "mean":
+            weights = ops.ones_like(h[:, :, :1])
+        else:  # a softmax over each review's windows, per head, shifted by its max for stability
+            score = ops.einsum("wnu,nu->wn", h, self.attention)
+            score = score - ops.take(ops.segment_max(score, review, n), review, axis=0)
+            weights = ops.exp(score)[:, :, None]
+        total = ops.take(ops.segment_sum(weights, review, n), review, axis=0)
+        return ops.segment_sum(h * (weights / total), review, n)
 
     def thresholds(self):
         """[N, K - 1]: each ordinal head's increasing thresholds."""
@@ -177,8 +204,9 @@ class Heads(keras.layers.Layer):
         cumulative = ops.concatenate([zeros, below, ones], axis=2)
         return ops.log(ops.maximum(cumulative[:, :, 1:] - cumulative[:, :, :-1], 1e-7))
 
-    def call(self, x):
-        z = self.logits(x, training=False)
+    def call(self, inputs):
+        x, review = inputs if self.segments else (inputs, None)
+        z = self.logits(x, training=False, review=review)
         if self.n_classes == 2:
             return ops.mean(ops.sigmoid(z), axis=1, keepdims=True)
         return ops.mean(ops.softmax(z, axis=-1), axis=1)
@@ -186,7 +214,7 @@ class Heads(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "heads": self.heads, "hidden": self.hidden, "dropout": self.dropout,
                 "n_classes": self.n_classes, "input_dim": self.input_dim, "seeds": self.seeds, "mix": self.mix,
-                "ordinal": self.ordinal}
+                "ordinal": self.ordinal, "segments": self.segments}
 
 
 # The ordinal thresholds are learned in units of this many: Adam moves every weight by about its
@@ -219,9 +247,13 @@ def build_heads(input_dim: int, cfg, shape: tuple[int, int, int] | None = None, 
     if standardize is not None:
         mean, variance = standardize
         x = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(x)
-    heads = Heads(len(seeds), cfg.hidden, cfg.dropout, n_classes, input_dim, seeds, mix, cfg.ordinal,
+    heads = Heads(len(seeds), cfg.hidden, cfg.dropout, n_classes, input_dim, seeds, mix, cfg.ordinal, cfg.segments,
                   name="positive" if n_classes == 2 else "probabilities")
-    return keras.Model(features, heads(x), name="ensemble" if len(seeds) > 1 else "head"), heads
+    name = "ensemble" if len(seeds) > 1 else "head"
+    if heads.segments:  # rows are windows; the second input says whose
+        review = keras.Input(shape=(), dtype="int32", name="review")
+        return keras.Model([features, review], heads([x, review]), name=name), heads
+    return keras.Model(features, heads(x), name=name), heads
 
 
 def mix_weights(model: keras.Model) -> list[float] | None:

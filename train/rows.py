@@ -14,7 +14,6 @@ import numpy as np
 
 from ..common.digest import id_hashes
 from ..extract.cache.read import SplitReader
-from ..extract.cache.shards import Ngrams
 
 # Rows gathered (from several shards) and shuffled together before they are fed in batches: about
 # this many bytes of one row's float32 inputs times the rows. Part of what a model dir records.
@@ -101,11 +100,12 @@ def take(features: dict, rows) -> dict:
 
 
 def pick(values, rows):
-    return values.take(rows) if isinstance(values, Ngrams) else values[rows]
+    """Rows of an array, or reviews of a ragged store (Ngrams, Segments, inputs.Windows: each has take)."""
+    return values[rows] if isinstance(values, np.ndarray) else values.take(rows)
 
 
 def concatenate(parts: list):
-    return Ngrams.concatenate(parts) if isinstance(parts[0], Ngrams) else np.concatenate(parts)
+    return np.concatenate(parts) if isinstance(parts[0], np.ndarray) else type(parts[0]).concatenate(parts)
 
 
 def every(reader: SplitReader) -> Rows:

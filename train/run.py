@@ -36,7 +36,7 @@ REFITS = (False, True, "lexical")
 def input_spec(cfg: HeadConfig, manifest: dict) -> InputSpec:
     info = manifest["features"]
     return InputSpec(tuple(cfg.pooling), parse_layers(cfg.layers, info["num_layers"]),
-                     info["num_layers"], info["hidden_size"])
+                     info["num_layers"], info["hidden_size"], cfg.segments != "none")
 
 
 def has_validation_split(manifest: dict) -> bool:
@@ -53,11 +53,13 @@ class TrainingData:
     cache: str
 
 
-def read_training_splits(cache, poolings: list[str], lexical: bool = False) -> TrainingData:
-    """The train split and, when the cache has one, its validation split. lexical: with the n-grams."""
+def read_training_splits(cache, poolings: list[str], lexical: bool = False, segments: bool = False) -> TrainingData:
+    """The train split and, when the cache has one, its validation split. lexical: with the n-grams;
+    segments: with every window's features."""
     manifest = read_manifest(cache)
-    train = open_split(cache, "train", poolings, lexical, manifest)
-    validation = open_split(cache, VALIDATION, poolings, lexical, manifest) if has_validation_split(manifest) else None
+    train = open_split(cache, "train", poolings, lexical, manifest, segments)
+    validation = (open_split(cache, VALIDATION, poolings, lexical, manifest, segments)
+                  if has_validation_split(manifest) else None)
     return TrainingData(train, validation, manifest, str(cache))
 
 
@@ -175,6 +177,7 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     unseen = untrained_classes({split: label_counts_of(entry["counts"]) for split, entry in manifest["splits"].items()})
     if unseen:
         print(f"train: warning: {unseen}", file=sys.stderr, flush=True)
-    data = read_training_splits(cache, list(cfg.pooling), channels.check(cfg.channel).reads_ngrams)
+    data = read_training_splits(cache, list(cfg.pooling), channels.check(cfg.channel).reads_ngrams,
+                                cfg.segments != "none" and channels.check(cfg.channel).reads_bert)
     return train_model(data, cfg, model_dir, refit=refit,
                        overwrite=overwrite, command=command, verbose=verbose)

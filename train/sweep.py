@@ -38,7 +38,7 @@ from .run import check_validation_choice, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
          "standardize", "ensemble", "channel", "lexical_l2", "min_df", "head", "calibrate",
-         "ordinal", "fusion", "stack_folds")
+         "ordinal", "fusion", "stack_folds", "segments")
 # A sweep of more heads than this is a typo more often than a plan; larger grids are sampled (--trials).
 MAX_TRIALS = 10_000
 LISTED = 100_000  # grids up to this many combinations are listed whole, larger ones drawn by index
@@ -130,7 +130,7 @@ def worker_setup(init: dict):
 
     tf.config.threading.set_intra_op_parallelism_threads(init["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    return read_training_splits(init["cache"], init["poolings"], init["lexical"])
+    return read_training_splits(init["cache"], init["poolings"], init["lexical"], init["segments"])
 
 
 def worker_trial(data, job: dict) -> dict:
@@ -206,7 +206,8 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     results = {k: v for k, v in done.items() if k in keys}
     if todo:
         lexical = any(channels.check(c.channel).reads_ngrams for c in configs)
-        _run_all(_Run(out, log, cache, poolings, lexical, command, stream), todo, results, workers,
+        segments = any(c.segments != "none" and channels.check(c.channel).reads_bert for c in configs)
+        _run_all(_Run(out, log, cache, poolings, lexical, segments, command, stream), todo, results, workers,
                  (kept, len(configs)))
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))
     best = rows[0]
@@ -227,6 +228,7 @@ class _Run:
     cache: str
     poolings: list[str]  # every pooling a trial reads: the workers read these once
     lexical: bool  # whether a trial reads the n-grams
+    segments: bool  # whether a trial reads every window's features
     command: str
     stream: object  # where progress goes
 
@@ -238,7 +240,7 @@ def _run_all(run: _Run, todo, results: dict, workers: int, counts: tuple[int, in
     out, log, stream, command = run.out, run.log, run.stream, run.command
     (kept, total), cache, poolings, lexical = counts, run.cache, run.poolings, run.lexical
     threads = max(1, (os.cpu_count() or 1) // workers)
-    init = {"cache": cache, "poolings": poolings, "lexical": lexical, "threads": threads}
+    init = {"cache": cache, "poolings": poolings, "lexical": lexical, "segments": run.segments, "threads": threads}
     jobs = [{"config": c.to_dict(), "out": str(out), "command": command} for c in todo]
     here = f"{__name__}:"
     finishing = worker_processes.run(here + "worker_setup", here + "worker_trial", init, jobs, workers)

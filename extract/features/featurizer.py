@@ -57,15 +57,20 @@ def encode_segments(preprocessor, encoder, segments: tf.RaggedTensor, seq_length
     return pool_layers(encoder(packed)["encoder_outputs"], packed["input_mask"], poolings)
 
 
-def text_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings) -> dict:
-    """{pooling: [n, layers, hidden]} for one batch of texts, as a graph (the serving path)."""
+def text_segment_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings):
+    """({pooling: [segments, layers, hidden]}, tokens per segment, review of each segment, reviews)
+    for one batch of texts, as a graph (the serving path)."""
     tokens = tokenize(preprocessor, texts)
     segments, review = segments_of(tokens, settings)
     pooled = encode_segments(preprocessor, encoder, segments, settings.seq_len, poolings)
     counts = pooled.pop("tokens")
-    if settings.windows:
-        pooled = combine_windows(pooled, counts, review, tokens.nrows())
-    return pooled
+    return pooled, counts, review, tokens.nrows()
+
+
+def text_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings) -> dict:
+    """{pooling: [n, layers, hidden]} for one batch of texts, as a graph (the serving path)."""
+    pooled, counts, review, n = text_segment_features(preprocessor, encoder, settings, texts, poolings)
+    return combine_windows(pooled, counts, review, n) if settings.windows else pooled
 
 
 def _without_autotune(ds):

@@ -12,8 +12,8 @@ from ...extract.cache.manifest import labels_of
 if TYPE_CHECKING:
     from ..rows import Rows  # what fit and refit read: rows streamed from the cache shard by shard
 
-# What probabilities reads: one chunk's features, {pooling: [n, layers * hidden]} and "ngrams" (an
-# Ngrams) when the channel reads them.
+# What probabilities reads: one chunk's features, {pooling: [n, layers * hidden]}, "ngrams" (an
+# Ngrams) and "segments" (a Segments of the same poolings) when the channel reads them.
 
 
 def probabilities_of(channel, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -36,6 +36,8 @@ class ServingInputs(Protocol):
     """What the exported graph offers a channel for a batch of texts [n]."""
     text: object  # tf.string [n]
     pooled: Callable  # pooled(poolings) -> {pooling: [n, layers, hidden]}: the featurizer's path, in graph
+    # segments(poolings) -> ({pooling: [windows, layers, hidden]}, int32 [windows]: each window's review)
+    segments: Callable
     ngram_ids: Callable  # ngram_ids() -> ragged [n, (ids)]: the lexical channel's n-grams, in graph
 
 
@@ -44,6 +46,7 @@ class Channel(Protocol):
     files: tuple[str, ...]  # what it writes into a model dir (checked on reading one)
     reads_bert: bool  # needs the encoder: the BERT features at training, the encoder at prediction
     reads_ngrams: bool
+    reads_segments: bool  # reads every window's features ("segments" in the features; train --segments)
 
     def fit(self, train: "Rows", validation: "Rows", verbose: int = 0) -> None:
         """Learn on the training rows, choosing what early stopping chooses on the validation rows."""

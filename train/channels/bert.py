@@ -9,7 +9,7 @@ import numpy as np
 
 from ...common.errors import BadInput
 from ..config import HeadConfig
-from ..inputs import InputSpec, select
+from ..inputs import InputSpec, batches, head_inputs
 from ..metrics import class_probabilities
 from .base import model_labels
 
@@ -26,6 +26,10 @@ class BertChannel:
         self.spec, self.labels, self.head, self.cfg = spec, list(labels), head, cfg
         self._call = None
         self._history, self._fitted = {}, {}
+
+    @property
+    def reads_segments(self) -> bool:
+        return self.spec.segments
 
     @classmethod
     def new(cls, cfg: HeadConfig, spec: InputSpec, labels: list[str]) -> "BertChannel":
@@ -58,24 +62,30 @@ class BertChannel:
     def probabilities(self, features: dict) -> np.ndarray:
         import tensorflow as tf
 
+        x = tf.TensorSpec([None, self.spec.dim], tf.float32)
         if self._call is None:  # traced once for every chunk (model.predict retraces)
-            self._call = tf.function(lambda x: self.head(x, training=False),
-                                     input_signature=[tf.TensorSpec([None, self.spec.dim], tf.float32)])
-        x = select(features, self.spec)
-        if not len(x):
+            self._call = (tf.function(lambda x, review: self.head([x, review], training=False),
+                                      input_signature=[x, tf.TensorSpec([None], tf.int32)]) if self.spec.segments
+                          else tf.function(lambda x: self.head(x, training=False), input_signature=[x]))
+        inputs = head_inputs(features, self.spec)
+        if not len(inputs):
             return np.zeros((0, len(self.labels)))
-        output = np.concatenate([self._call(tf.constant(x[lo:lo + PREDICT_BATCH])).numpy()
-                                 for lo in range(0, len(x), PREDICT_BATCH)])
+        output = np.concatenate([self._call(*[tf.constant(a) for a in (x, review) if a is not None]).numpy()
+                                 for x, review in batches(inputs, PREDICT_BATCH)])
         return class_probabilities(output, len(self.labels))
 
     def serving_probabilities(self, inputs):
         import tensorflow as tf
 
-        spec, pooled = self.spec, inputs.pooled(self.spec.poolings)
-        n = tf.shape(inputs.text)[0]
-        x = tf.concat([tf.reshape(tf.gather(pooled[p], list(spec.layers), axis=1), [n, -1]) for p in spec.poolings],
-                      axis=1)
-        out = tf.cast(self.head(x, training=False), tf.float64)
+        spec = self.spec
+        if spec.segments:
+            pooled, review = inputs.segments(spec.poolings)
+        else:
+            pooled, review = inputs.pooled(spec.poolings), None
+        rows = tf.shape(pooled[spec.poolings[0]])[0]
+        x = tf.concat([tf.reshape(tf.gather(pooled[p], list(spec.layers), axis=1), [rows, -1])
+                       for p in spec.poolings], axis=1)
+        out = tf.cast(self.head(x if review is None else [x, review], training=False), tf.float64)
         return tf.concat([1.0 - out, out], axis=1) if len(self.labels) == 2 else out
 
     def trackables(self) -> dict:

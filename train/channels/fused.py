@@ -34,6 +34,10 @@ class FusedChannel:
     def head(self):
         return self.bert.head
 
+    @property
+    def reads_segments(self) -> bool:
+        return self.bert.reads_segments
+
     def fit(self, train, validation, verbose: int = 0) -> None:
         stacked = self.cfg is not None and self.cfg.fusion == "stack"
         if stacked:

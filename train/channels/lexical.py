@@ -18,7 +18,7 @@ LEXICAL_FILE = "lexical.npz"
 class LexicalChannel:
     name = "lexical"
     files = (LEXICAL_FILE,)
-    reads_bert, reads_ngrams = False, True
+    reads_bert, reads_ngrams, reads_segments = False, True, False
 
     def __init__(self, spec: InputSpec, labels: list[str], model: LexicalModel | None = None,
                  cfg: HeadConfig | None = None):
