@@ -1,16 +1,21 @@
-"""Issue 31's parts on and off, on IMDB and SST-5: the ordinal head, the stacked fusion, and the
-weighted fusion they are measured against; validation picks, the test split scores only the pick.
+"""Issue 31's parts on and off, on IMDB and SST-5: the ordinal head, the stacked fusion, heads over
+every window's features (IMDB), and the weighted fusion they are measured against; validation
+picks, the test split scores only the pick.
 
     python benchmarks/accuracy/frozen_ablation.py sst5|imdb [--score-test]
 
 Every configuration trains through the `mlbert` command on the cache its data set's best recipe
 uses (runs/sst5-minilm/cache: all-MiniLM-L6-v2, 128 tokens, mean+max+[CLS], n-grams 1-3, made by
 sst5_results.py; runs/imdb-best/cache: 128-token windows, stride 126, mean+max+[CLS], n-grams
-1-3, int8, made by imdb_results.py). Validation is SST-5's own split, or IMDB's 20 % carved from
-train by `train`'s rule. SST-5 rows also get the validation split's macro F1 and neutral-class F1
-(`mlbert evaluate --split validation`). With --score-test, the configuration best on validation
-accuracy (ties: the lower validation loss) is evaluated on the test split, and for more than two
-classes also the one best on validation macro F1; only they.
+1-3, int8, made by imdb_results.py). The per-segment rows read runs/imdb-segments/cache, the same
+extraction with --segments (its command is in its manifest and docs/results.md); SST-5's sentences
+are one window each, so per-segment heads would read what the review-level ones do. Validation
+is SST-5's own split, or IMDB's 20 % carved from train by `train`'s rule. SST-5 rows also get the
+validation split's macro F1 and neutral-class F1 (`mlbert evaluate --split validation`). With
+--score-test, the configuration best on validation accuracy (ties: the lower validation loss) is
+evaluated on the test split, and for more than two classes also the one best on validation macro
+F1; only they (keyed by how many configurations they were chosen from, so that earlier picks stay
+recorded).
 Each run is kept in benchmarks/results/frozen_ablation.json as it finishes; a run already there
 is not repeated.
 """
@@ -26,6 +31,8 @@ from bench import cli, cpu_model, record_run, runs_of  # noqa: E402  (benchmarks
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "frozen_ablation"
+SEGMENTS = ROOT / "runs" / "imdb-segments" / "cache"
+BERT_IMDB = ["--pooling", "mean,max,cls", "--ensemble", "10", "--head", "mlp"]
 DATA = {
     "sst5": {
         "cache": ROOT / "runs" / "sst5-minilm" / "cache",
@@ -50,6 +57,11 @@ DATA = {
             "fused, weight": [],
             "fused, stack": ["--fusion", "stack"],
             "fused, weight, 30 heads": ["--ensemble", "30"],
+            # (cache, every flag): heads over windows, and the BERT channel they are measured against.
+            "bert": (SEGMENTS, BERT_IMDB),
+            "bert, segments mean": (SEGMENTS, [*BERT_IMDB, "--segments", "mean"]),
+            "bert, segments max": (SEGMENTS, [*BERT_IMDB, "--segments", "max"]),
+            "bert, segments attention": (SEGMENTS, [*BERT_IMDB, "--segments", "attention"]),
         },
     },
 }
@@ -67,16 +79,18 @@ def main() -> None:
     parser.add_argument("--score-test", action="store_true")
     args = parser.parse_args()
     spec = DATA[args.data]
-    cache = spec["cache"]
-    if not (cache / "manifest.json").exists():
-        raise SystemExit(f"{cache}: missing; make it with the script named in this file's docstring")
     done = runs_of(SCRIPT)
     for label, flags in spec["configs"].items():
         key = f"{args.data}: {label}"
         if key in done:
             continue
+        cache, flags = flags if isinstance(flags, tuple) else (spec["cache"], [*spec["base"], *flags])
+        if not (cache / "manifest.json").exists():
+            print(f"{key}: skipped, {cache} is missing (made by the script named in this file's docstring)",
+                  file=sys.stderr, flush=True)
+            continue
         model = ROOT / "runs" / SCRIPT / args.data / label.replace(", ", "-").replace(" ", "-")
-        command = ["train", "--cache", str(cache), "--model-dir", str(model), "--overwrite", *spec["base"], *flags]
+        command = ["train", "--cache", str(cache), "--model-dir", str(model), "--overwrite", *flags]
         t0 = time.perf_counter()
         result, _, shown = cli(*command)
         run = {"data": args.data, "config": label, "command": shown, "model_dir": str(model.relative_to(ROOT)),
@@ -85,7 +99,8 @@ def main() -> None:
                "wall_seconds": round(time.perf_counter() - t0, 1), "fusion": result["fusion"],
                "head_val_accuracy": result["head_val_accuracy"],
                "lexical_val_accuracy": (result["lexical"] or {}).get("val_accuracy"),
-               "machine": {"cpu": cpu_model()}, "date": time.strftime("%Y-%m-%d")}
+               "cache": str(cache.relative_to(ROOT)), "machine": {"cpu": cpu_model()},
+               "date": time.strftime("%Y-%m-%d")}
         if args.data == "sst5":
             run.update(_validation_f1(cache, model))
         record_run(SCRIPT, key, run, "benchmarks/accuracy/frozen_ablation.py")
@@ -102,8 +117,14 @@ def main() -> None:
         criteria["macro F1"] = "val_macro_f1"
     for criterion, field in criteria.items():
         best = mine[max(mine, key=lambda k: (mine[k][field], -mine[k]["val_loss"]))]
-        test, _, shown = cli("evaluate", "--cache", str(cache), "--model-dir", str(ROOT / best["model_dir"]))
-        key = f"{args.data}: test of the validation pick" + ("" if criterion == "accuracy" else f" on {criterion}")
+        if not (ROOT / best["model_dir"] / "config.json").exists():  # a pick trained on another machine
+            print(f"{args.data}: the {criterion} pick, {best['config']}, has no model in {best['model_dir']} here; "
+                  "its test score is the earlier pick's in the results file", file=sys.stderr)
+            continue
+        test, _, shown = cli("evaluate", "--cache", best.get("cache", str(spec["cache"].relative_to(ROOT))),
+                             "--model-dir", str(ROOT / best["model_dir"]))
+        key = (f"{args.data}: test of the validation pick" + ("" if criterion == "accuracy" else f" on {criterion}")
+               + f" of {len(mine)}")
         record_run(SCRIPT, key, {
             "data": args.data, "pick": best["config"], "criterion": criterion, "chosen_from": sorted(mine),
             "val_accuracy": best["val_accuracy"], "val_macro_f1": best.get("val_macro_f1"),
