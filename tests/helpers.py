@@ -170,3 +170,33 @@ def write_corpus(folder, rows_per_file=23, seed=0):
     pq.write_table(pa.Table.from_pylist([{"text": t, "label": lab} for t, lab in written["d.parquet"]]),
                    folder / "d.parquet", row_group_size=5)
     return written
+
+
+def agrees_across_paths(model, cache, tiny_archive, runner, cli_main, tmp_path, poolings, lexical=False,
+                        segments=False):
+    """Cached features, evaluate, load().probabilities on new texts and the exported SavedModel give
+    the same probabilities (the first 12 test reviews'). Returns the served outputs and every cached
+    test review's probabilities."""
+    import numpy as np
+    import pytest
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    import mlbert
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.extract.cache.read import read_split
+    from mlbert.train.model_dir import load_predictor
+
+    predictor, _ = load_predictor(model)
+    features, labels, ids, _ = read_split(cache, "test", poolings=poolings, lexical=lexical, segments=segments)
+    cached = predictor.probabilities(features)
+    r = run_cli(runner, cli_main, "evaluate", "--cache", cache, "--model-dir", model, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["accuracy"] == pytest.approx(np.mean(cached.argmax(1) == labels))
+    texts = dict(zip(*(lambda x: (x.ids, x.texts))(read_imdb(tiny_archive, ["test"])["test"])))
+    sample = [texts[i] for i in ids[:12]]
+    np.testing.assert_allclose(mlbert.load(model).probabilities(sample), cached[:12], atol=1e-5)
+    assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
+    served = tf.saved_model.load(str(tmp_path / "s")).signatures["serving_default"](text=tf.constant(sample))
+    np.testing.assert_allclose(served["probabilities"].numpy(), cached[:12], atol=1e-5)
+    return served, cached

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import assert_clean_error, run_cli
+from helpers import agrees_across_paths, assert_clean_error, run_cli
 
 
 def _models(tiny_models):
@@ -56,31 +56,6 @@ def test_lexical_model_alone_needs_no_encoder_and_learns(lexical_cache, runner, 
     assert [row["label"] for row in json.loads(r.stdout)] == ["pos", "neg"]
 
 
-def _agrees_across_paths(model, lexical_cache, tiny_archive, runner, cli_main, tmp_path):
-    """The two-stage path (cached features, evaluate) equals new texts through load().probabilities
-    and through the exported SavedModel. Returns the served outputs."""
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401
-
-    import mlbert
-    from mlbert.data.sources.imdb import read_imdb
-    from mlbert.extract.cache.read import read_split
-    from mlbert.train.model_dir import load_predictor
-
-    predictor, _ = load_predictor(model)
-    features, labels, ids, _ = read_split(lexical_cache, "test", poolings=["mean"], lexical=True)
-    cached = predictor.probabilities(features)
-    r = run_cli(runner, cli_main, "evaluate", "--cache", lexical_cache, "--model-dir", model, "--json")
-    assert json.loads(r.stdout)["accuracy"] == pytest.approx(np.mean(cached.argmax(1) == labels))
-    texts = dict(zip(*(lambda x: (x.ids, x.texts))(read_imdb(tiny_archive, ["test"])["test"])))
-    sample = [texts[i] for i in ids[:12]]
-    np.testing.assert_allclose(mlbert.load(model).probabilities(sample), cached[:12], atol=1e-5)
-    assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
-    served = tf.saved_model.load(str(tmp_path / "s")).signatures["serving_default"](text=tf.constant(sample))
-    np.testing.assert_allclose(served["probabilities"].numpy(), cached[:12], atol=1e-5)
-    return served, cached[:12]
-
-
 @pytest.mark.slow
 def test_fused_model_agrees_across_evaluate_predict_and_export(lexical_cache, tiny_archive, runner, cli_main,
                                                                tmp_path):
@@ -91,8 +66,9 @@ def test_fused_model_agrees_across_evaluate_predict_and_export(lexical_cache, ti
     result = json.loads(r.stdout)
     assert 0 <= result["fusion"]["weight"] <= 1 and result["fusion"]["temperature"] > 0
     assert result["refit"]["rows"] == 202 and result["refit"]["lexical_steps"] == result["lexical"]["best_step"]
-    served, cached = _agrees_across_paths(model, lexical_cache, tiny_archive, runner, cli_main, tmp_path)
-    np.testing.assert_allclose(served["positive_probability"].numpy(), cached[:, 1], atol=1e-5)
+    served, cached = agrees_across_paths(model, lexical_cache, tiny_archive, runner, cli_main, tmp_path, ["mean"],
+                                         lexical=True)
+    np.testing.assert_allclose(served["positive_probability"].numpy(), cached[:12, 1], atol=1e-5)
 
 
 @pytest.mark.slow
@@ -110,7 +86,7 @@ def test_a_stacked_fused_model_learns_on_out_of_fold_scores_and_exports_what_it_
     assert np.asarray(fusion["coef"])[1, 0] > 0  # the lexical log-odds, which learn this data, count for it
     config = json.loads((model / "config.json").read_text())
     assert config["head"]["fusion"] == "stack" and config["fusion"] == fusion
-    _agrees_across_paths(model, lexical_cache, tiny_archive, runner, cli_main, tmp_path)
+    agrees_across_paths(model, lexical_cache, tiny_archive, runner, cli_main, tmp_path, ["mean"], lexical=True)
 
 
 def test_stacking_needs_a_fused_model(lexical_cache, runner, cli_main, tmp_path):

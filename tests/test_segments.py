@@ -187,41 +187,12 @@ def per_segment_ngrams(tiny_models, tiny_archive, tmp_path_factory, runner, cli_
     return out
 
 
-def _agrees_across_paths(model, cache, tiny_archive, runner, cli_main, tmp_path, lexical=False):
-    """Cached features, evaluate, load().probabilities on new texts and the exported SavedModel give
-    the same probabilities."""
-    import json
-
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401
-
-    import mlbert
-    from helpers import run_cli
-    from mlbert.data.sources.imdb import read_imdb
-    from mlbert.extract.cache.read import read_split
-    from mlbert.train.model_dir import load_predictor
-
-    predictor, _ = load_predictor(model)
-    features, labels, ids, _ = read_split(cache, "test", poolings=["mean", "max"], lexical=lexical, segments=True)
-    cached = predictor.probabilities(features)
-    r = run_cli(runner, cli_main, "evaluate", "--cache", cache, "--model-dir", model, "--json")
-    assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["accuracy"] == pytest.approx(np.mean(cached.argmax(1) == labels))
-    texts = dict(zip(*(lambda x: (x.ids, x.texts))(read_imdb(tiny_archive, ["test"])["test"])))
-    sample = [texts[i] for i in ids[:12]]
-    np.testing.assert_allclose(mlbert.load(model).probabilities(sample), cached[:12], atol=1e-5)
-    assert run_cli(runner, cli_main, "export", "--model-dir", model, "--out", tmp_path / "s").exit_code == 0
-    served = tf.saved_model.load(str(tmp_path / "s")).signatures["serving_default"](text=tf.constant(sample))
-    np.testing.assert_allclose(served["probabilities"].numpy(), cached[:12], atol=1e-5)
-    return cached
-
-
 @pytest.mark.slow
 def test_an_attention_head_over_windows_trains_evaluates_predicts_and_exports_alike(per_segment, tiny_archive,
                                                                                      runner, cli_main, tmp_path):
     import json
 
-    from helpers import run_cli
+    from helpers import agrees_across_paths, run_cli
 
     model = tmp_path / "m"
     r = run_cli(runner, cli_main, "train", "--cache", per_segment, "--model-dir", model, "--segments", "attention",
@@ -231,7 +202,8 @@ def test_an_attention_head_over_windows_trains_evaluates_predicts_and_exports_al
     assert result["head"] == "mlp" and result["best_epoch"] and 0 <= result["val_accuracy"] <= 1
     config = json.loads((model / "config.json").read_text())
     assert config["head"]["segments"] == "attention" and config["input"]["segments"] is True
-    cached = _agrees_across_paths(model, per_segment, tiny_archive, runner, cli_main, tmp_path)
+    _, cached = agrees_across_paths(model, per_segment, tiny_archive, runner, cli_main, tmp_path, ["mean", "max"],
+                                    segments=True)
     # The attention vectors trained away from zero: the head weighs windows, not their plain mean.
     from mlbert.train.channels.bert import load_head
     heads = next(layer for layer in load_head(model).layers if hasattr(layer, "attention"))
@@ -244,7 +216,7 @@ def test_a_fused_model_over_windows_with_refit_agrees_across_paths(per_segment_n
                                                                     tmp_path):
     import json
 
-    from helpers import run_cli
+    from helpers import agrees_across_paths, run_cli
 
     model = tmp_path / "m"
     r = run_cli(runner, cli_main, "train", "--cache", per_segment_ngrams, "--model-dir", model, "--segments", "max",
@@ -252,7 +224,8 @@ def test_a_fused_model_over_windows_with_refit_agrees_across_paths(per_segment_n
                 "--refit", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["refit"]["rows"] == json.loads(r.stdout)["train_size"] + json.loads(r.stdout)["val_size"]
-    _agrees_across_paths(model, per_segment_ngrams, tiny_archive, runner, cli_main, tmp_path, lexical=True)
+    agrees_across_paths(model, per_segment_ngrams, tiny_archive, runner, cli_main, tmp_path, ["mean", "max"],
+                        lexical=True, segments=True)
 
 
 def test_a_segment_head_needs_a_per_segment_cache_and_the_mlp(extracted, runner, cli_main, tmp_path):
