@@ -62,6 +62,10 @@ DATA = {
             "bert, segments mean": (SEGMENTS, [*BERT_IMDB, "--segments", "mean"]),
             "bert, segments max": (SEGMENTS, [*BERT_IMDB, "--segments", "max"]),
             "bert, segments attention": (SEGMENTS, [*BERT_IMDB, "--segments", "attention"]),
+            # The best of the three on validation, fused as the best recipe is.
+            "fused, weight, segments attention": (SEGMENTS, ["--pooling", "mean,max,cls", "--ensemble", "10",
+                                                             "--channel", "fused", "--lexical-l2", "5e-5",
+                                                             "--refit-lexical", "--segments", "attention"]),
         },
     },
 }
