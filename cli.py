@@ -367,7 +367,8 @@ def evaluation_text(r: dict, plot) -> str:
     auc = "ROC AUC" if len(r["labels"]) == 2 else "ROC AUC (one-vs-rest, macro)"
     lines += [f"| Macro F1 | {figure(r['macro_f1'], '.4f')} |", f"| Weighted F1 | {figure(r['weighted_f1'], '.4f')} |",
               f"| {auc} | {figure(r['auc'], '.4f')} |",
-              f"| ECE ({r['ece_bins']} bins) | {figure(r['ece'], '.4f')} |", f"| Brier score | {figure(r['brier'], '.4f')} |",
+              f"| ECE ({r['ece_bins']} bins) | {figure(r['ece'], '.4f')} |",
+              f"| Brier score | {figure(r['brier'], '.4f')} |",
               f"| Temperature | {figure(r['temperature'], '.3f') if r['temperature'] else 'none (raw)'} |",
               f"| Reviews | {r['n']} |", "",
               "| Class | Precision | Recall | F1 | Support |", "|-------|-----------|--------|----|---------|"]

@@ -103,7 +103,8 @@ def probe_plot(result: dict, path: Path) -> None:
     for ax, (key, label) in zip(axes[0], metrics):
         for i, p in enumerate(poolings):
             colour = f"C{i}"
-            ax.plot(range(n), [by[(p, (layer,))][key] for layer in range(n)], "o-", color=colour, label=f"{p}, one layer")
+            ax.plot(range(n), [by[(p, (layer,))][key] for layer in range(n)], "o-", color=colour,
+                    label=f"{p}, one layer")
             ax.axhline(by[(p, everything)][key], color=colour, linestyle="--", label=f"{p}, all layers")
         if len(poolings) > 1:
             ax.axhline(by[("+".join(poolings), everything)][key], color="black", linestyle=":",

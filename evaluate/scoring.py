@@ -43,8 +43,9 @@ def _same_keys(fields: dict) -> dict:
 
 def evaluate(cache, model_dir, command: str | None = None, **options) -> dict:
     """Accuracy, loss, precision, recall, F1, ROC AUC, the confusion matrix and the calibration
-    figures (ECE, Brier score, log loss; the model's temperature) of the model on a cached split; with plot, figures in that folder (new, empty, or figures of ours with
-    overwrite). Returns the `evaluate --json` object. Options: EVALUATE."""
+    figures (ECE, Brier score, log loss; the model's temperature) of the model on a cached split;
+    with plot, figures in that folder (new, empty, or figures of ours with overwrite). Returns the
+    `evaluate --json` object. Options: EVALUATE."""
     o = parse(EVALUATE, options, "evaluate")
     split, plot, overwrite = o["split"], o["plot"], o["overwrite"]
     if plot is not None:

@@ -153,7 +153,8 @@ class Trainer:
         found = []
         for features, y in rows.chunks():
             for x, review in batches(head_inputs(features, self.spec), PREDICT_BATCH):
-                z = self._logits(tf.constant(x)) if review is None else self._logits(tf.constant(x), tf.constant(review))
+                z = (self._logits(tf.constant(x)) if review is None
+                     else self._logits(tf.constant(x), tf.constant(review)))
                 found.append(z.numpy().astype(np.float64))
         if not found:
             return np.zeros((0, self.n, self.n_classes))

@@ -215,7 +215,8 @@ def fit_linear(train: Rows, validation: Rows, cfg: HeadConfig, spec: InputSpec, 
     chosen, theta, tried, _ = choose_l2(Blocks(train, spec, stats), Blocks(validation, spec, stats), spec.dim, k,
                                         cfg.l2)
     seconds = round(time.perf_counter() - start_time, 3)
-    linear = {"l2": chosen["l2"], "grid": [t["l2"] for t in tried], "val_accuracy_by_l2": [t["val_accuracy"] for t in tried],
+    linear = {"l2": chosen["l2"], "grid": [t["l2"] for t in tried],
+              "val_accuracy_by_l2": [t["val_accuracy"] for t in tried],
               "iterations": chosen["iterations"], "solver": "L-BFGS, full batch", "seconds": seconds}
     history = {"linear": tried}
     summary = {"val_accuracy": chosen["val_accuracy"], "val_loss": chosen["val_loss"], "epoch_seconds": [],

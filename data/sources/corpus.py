@@ -281,7 +281,8 @@ def plan_corpus(source: str, splits: list[str] | None, shard_size: int, limit: i
     classes, index = class_list(list(tally.first_seen), labels, tally.first_seen.get)
     for split in splits or []:
         if split not in tally.present:
-            raise BadInput(f"--data {source}: no rows for split '{split}'; add a 'split' field or drop it from --splits")
+            raise BadInput(f"--data {source}: no rows for split '{split}'; add a 'split' field or drop it from "
+                           "--splits")
     wanted = splits or [s for s in SPLITS if s in tally.present]
     take = [{split: sum(piece.found.get(split, {}).get("labels", {}).values()) for split in wanted} for piece in slices]
     return Corpus(str(source), files, slices, classes, index, take)

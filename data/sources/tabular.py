@@ -92,7 +92,8 @@ def _rows_csv(path, raw: bytes, delimiter: str, fields: tuple[str, str], header:
     reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), fieldnames=header, strict=True,
                             delimiter=delimiter)
     offset = first_line - 1
-    start = first_line  # the line where the row being read begins: a bad quote is reported there, not where parsing gave up
+    # The line where the row being read begins: a bad quote is reported there, not where parsing gave up.
+    start = first_line
     try:
         if not reader.fieldnames:
             kind = "TSV" if delimiter == "\t" else "CSV"

@@ -158,7 +158,8 @@ def check_cache(cache) -> list[dict]:
             counts = entry["counts"]
             expected = label_counts_of(counts)
             if (row["reviews"], row["labels"]) != (counts["total"], expected):
-                raise BadInput(f"{cache}: split '{split}' holds {row['reviews']} reviews ({_per_class(row['labels'])}), "
+                raise BadInput(f"{cache}: split '{split}' holds {row['reviews']} reviews "
+                               f"({_per_class(row['labels'])}), "
                                f"the manifest says {counts['total']} ({_per_class(expected)})")
         except BadInput as e:
             row["problem"] = str(e)

@@ -174,7 +174,8 @@ def read_shard(cache, shard: dict, manifest: dict, names: list[str], lexical: bo
     except (OSError, KeyError) as e:
         raise BadInput(f"{path}: unreadable shard ({str(e).splitlines()[0]}); {rebuild}")
     dim, dtype = manifest["features"]["dim"], feature_dtype(manifest)
-    if lexical and (len(arrays[NGRAM_COUNTS]) != shard["count"] or arrays[NGRAM_COUNTS].sum() != len(arrays[NGRAM_IDS])):
+    if lexical and (len(arrays[NGRAM_COUNTS]) != shard["count"]
+                    or arrays[NGRAM_COUNTS].sum() != len(arrays[NGRAM_IDS])):
         raise BadInput(f"{path}: its n-gram ids do not add up to {shard['count']} reviews; {rebuild}")
     if segment_names:
         counts = arrays[SEGMENT_COUNTS]

@@ -136,7 +136,8 @@ def _dask_cluster(flags: list[str]):
             address = cluster.scheduler_address
             flags = flags + [f"--dask_client_address={address}"]
         try:  # reached now, so that a wrong address is one clear error before any work
-            stack.enter_context(distributed.Client(address=address, scheduler_file=scheduler_file, set_as_default=False))
+            stack.enter_context(distributed.Client(address=address, scheduler_file=scheduler_file,
+                                                   set_as_default=False))
         except OSError as e:
             raise BadInput(f"--beam-option dask_client_address={address or scheduler_file}: cannot reach the Dask "
                            f"scheduler ({e}); start it, or leave the option out for a LocalCluster")

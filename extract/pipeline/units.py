@@ -79,7 +79,8 @@ def shard_attrs(split: str, index: int, count: int, fingerprint: str) -> dict:
 def read_unit(unit: dict) -> dict[str, tuple[list, list, np.ndarray]]:
     """{split: (ids, texts, labels)} of a unit, in its shards' order."""
     if "rows" in unit:
-        return {split: (ids, texts, np.asarray(labels, np.int8)) for split, (ids, texts, labels) in unit["rows"].items()}
+        return {split: (ids, texts, np.asarray(labels, np.int8))
+                for split, (ids, texts, labels) in unit["rows"].items()}
     shards = shards_of(unit)
     parts = read_slice(unit["slice"], tuple(unit["fields"]), unit["split_ratio"], unit["seed"],
                        {s.split: s.rows for s in shards})
