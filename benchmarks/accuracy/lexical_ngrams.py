@@ -5,21 +5,20 @@ probe for issue 31 before any of it is built into the cache.
     pip install scikit-learn   # this probe's own dependency, not the package's
     python benchmarks/accuracy/lexical_ngrams.py [--sets "word 1-3,word 1-5"]
 
-The NBSVM-style model of train/lexical.py (binary features scaled by their log-count ratios,
-logistic loss, L2), here fitted with scikit-learn's liblinear so that a vocabulary of a million
-character n-grams costs no new code in the package: words tokenised as extract/features/lexical.py
-does (lower case, HTML breaks removed, punctuation marks as tokens), 1- to 3-grams (what
-`extract --ngrams 3` caches), 4-grams or 5-grams (`--ngrams 4|5`); characters 2- to 5-grams inside
-word boundaries (`char_wb`), alone and beside the word trigrams; every set with min_df 2. The L2 weight (C) is chosen
-per feature set on validation: a seeded 20 % of IMDB's training reviews (the rest train). The test
-split is not read. Writes each set's run into benchmarks/results/lexical_ngrams.json.
+The word n-grams are the ones `extract --ngrams N` caches (extract/features/lexical.py: hashed,
+each once per review), for N = 3, 4 and 5; the character n-grams are scikit-learn's 2- to 5-grams
+inside word boundaries (`char_wb`; lower case, HTML breaks removed, as for the words), alone and beside the word trigrams; every set keeps what at
+least two training reviews hold. The model is train/lexical.py's design (binary features scaled
+by their log-count ratios, logistic loss, L2), fitted with scikit-learn's liblinear so that a
+probe needs no new code in the package; its C is chosen per set on validation: the 5,000 reviews
+`train` carves from IMDB's training split (train/rows.py, seed 0), the other 20,000 fit. The
+test split is not read. Writes each set's run into benchmarks/results/lexical_ngrams.json.
 """
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -29,25 +28,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for
 from bench import SHARED, cpu_model, record_run  # noqa: E402  (benchmarks/ is on sys.path)
 
 C_GRID = (0.1, 0.3, 1.0)
-SEED = 0
 SETS = {"word 1-3": [("word", 3)], "word 1-4": [("word", 4)], "word 1-5": [("word", 5)],
         "char 2-5": [("char", 5)], "word 1-3 + char 2-5": [("word", 3), ("char", 5)]}
 
 
-def train_reviews() -> tuple[list[str], np.ndarray]:
-    texts, labels = [], []
-    with tarfile.open(SHARED / "data/imdb/aclImdb_v1.tar.gz") as tar:
-        for member in tar:
-            m = re.fullmatch(r"aclImdb/train/(pos|neg)/\d+_\d+\.txt", member.name)
-            if m:
-                text = tar.extractfile(member).read().decode("utf-8").lower()
-                texts.append(re.sub(r"<br\s*/?>", " ", text))
-                labels.append(int(m.group(1) == "pos"))
-    return texts, np.asarray(labels)
+def word_design(texts: list[str], n: int, fit: np.ndarray, val: np.ndarray):
+    """(fit rows, validation rows) as sparse binary matrices of the cached n-gram ids seen in at
+    least two fitting reviews."""
+    from scipy import sparse
 
+    from mlbert.extract.features.lexical import lexical_features
 
-def words(text: str) -> list[str]:
-    return re.sub(r"([^\w\s'])", r" \1 ", text).split()
+    ids, counts = lexical_features(texts, n)
+    rows = np.repeat(np.arange(len(texts)), counts)
+    vocab, column = np.unique(ids, return_inverse=True)
+    matrix = sparse.csr_matrix((np.ones(len(ids), np.float32), (rows, column)), shape=(len(texts), len(vocab)))
+    kept = np.asarray((matrix[fit] > 0).sum(axis=0)).ravel() >= 2
+    return matrix[fit][:, kept], matrix[val][:, kept]
 
 
 def main() -> None:
@@ -55,21 +52,28 @@ def main() -> None:
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    from mlbert.common.digest import id_hashes
+    from mlbert.data.sources.imdb import read_imdb
+    from mlbert.train.rows import held_out
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated, of: " + ", ".join(SETS))
     names = parser.parse_args().sets.split(",")
-    texts, y = train_reviews()
-    order = np.random.default_rng(SEED).permutation(len(texts))
-    val, train = order[:5000], order[5000:]
+    reviews = read_imdb(SHARED / "data/imdb/aclImdb_v1.tar.gz", ["train"])["train"]
+    y = np.asarray(reviews.labels, np.int64)
+    held = held_out(y, id_hashes(reviews.ids, 0), 0.2)
+    val, train = np.flatnonzero(held), np.flatnonzero(~held)
     for name in names:
         start = time.perf_counter()
         parts = []
         for kind, n in SETS[name]:
-            vectorizer = (CountVectorizer(tokenizer=words, lowercase=False, token_pattern=None, ngram_range=(1, n),
-                                          min_df=2, binary=True) if kind == "word" else
-                          CountVectorizer(analyzer="char_wb", ngram_range=(2, n), min_df=2, binary=True))
-            parts.append((vectorizer.fit_transform([texts[i] for i in train]),
-                          vectorizer.transform([texts[i] for i in val])))
+            if kind == "word":
+                parts.append(word_design(reviews.texts, n, train, val))
+                continue
+            vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(2, n), min_df=2, binary=True,
+                                         preprocessor=lambda t: re.sub(r"<br\s*/?>", " ", t.lower()))
+            parts.append((vectorizer.fit_transform([reviews.texts[i] for i in train]),
+                          vectorizer.transform([reviews.texts[i] for i in val])))
         x, v = (sparse.hstack([p[j] for p in parts]).tocsr() for j in (0, 1))
         pos, neg = 1 + x[y[train] == 1].sum(axis=0), 1 + x[y[train] == 0].sum(axis=0)
         ratio = np.asarray(np.log(pos / pos.sum()) - np.log(neg / neg.sum())).ravel()
@@ -83,7 +87,7 @@ def main() -> None:
                          "val_loss": float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))})
             print(name, rows[-1], file=sys.stderr, flush=True)
         record_run("lexical_ngrams", f"imdb: {name}", {
-            "data": "IMDB train: 20,000 fit, 5,000 validation (seeded permutation, seed 0); test not read",
+            "data": "IMDB train: 20,000 fit, 5,000 validation (train's carve, seed 0); test not read",
             "model": "NB-weighted binary features, logistic regression (liblinear), C on validation",
             "features": int(x.shape[1]), "grid": rows,
             "best": max(rows, key=lambda r: (r["val_accuracy"], -r["val_loss"])),
