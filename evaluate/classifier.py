@@ -68,8 +68,8 @@ class Classifier:
 
     def features(self, texts: list[str]) -> dict:
         """{pooling: float32 [n, layers * hidden]}: the pooled per-layer features, laid out as in the
-        cache; "ngrams" (the n-gram ids) and "segments" (every window's features, a Segments) when
-        the model reads them."""
+        cache; "ngrams" (the n-gram ids) and "segments" (every window's or token's features, a
+        Segments) when the model reads them."""
         from ..extract.features.lexical import lexical_features
 
         texts = _as_texts(texts)

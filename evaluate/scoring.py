@@ -25,8 +25,9 @@ FEATURE_KEYS = ("encoder", "preprocessor", "settings")
 
 
 def _check_same_features(trained: dict, cache, manifest: dict) -> None:
-    # Whether a cache also holds every window's features changes none of its reviews' features: a
-    # model of either reads either (open_split refuses a --segments model a cache without them).
+    # Whether a cache also holds every window's or token's features changes none of its reviews'
+    # features: a model of either reads either (open_split refuses a --segments model a cache without
+    # the per-segment features it reads).
     old, new = (_same_keys(f["fingerprint_fields"]) for f in (trained, manifest))
     differ = differences(old, new)
     if differ:
@@ -37,7 +38,7 @@ def _check_same_features(trained: dict, cache, manifest: dict) -> None:
 def _same_keys(fields: dict) -> dict:
     found = {k: fields.get(k) for k in FEATURE_KEYS}
     if found["settings"]:
-        found["settings"] = {k: v for k, v in found["settings"].items() if k != "segments"}
+        found["settings"] = {k: v for k, v in found["settings"].items() if k not in ("segments", "tokens")}
     return found
 
 

@@ -21,7 +21,7 @@ import tensorflow as tf
 from ..common.folders import check_target, write_folder
 from ..common.options import parse
 from ..common.provenance import api_call, record
-from ..extract.features.featurizer import text_features, text_segment_features
+from ..extract.features.featurizer import text_features, text_per_segment
 from ..extract.features.lexical import ngram_ids
 from ..extract.features.settings import FeatureSettings
 from ..train.model_dir import load_predictor
@@ -73,8 +73,8 @@ class _Inputs:
 
     def segments(self, poolings):
         m = self._model
-        pooled, _, review, _ = text_segment_features(m.preprocessor, m.encoder, m.settings, self.text, poolings)
-        return self._as_stored(pooled), tf.cast(review, tf.int32)
+        per_segment, review = text_per_segment(m.preprocessor, m.encoder, m.settings, self.text, poolings)
+        return self._as_stored(per_segment), tf.cast(review, tf.int32)
 
     def _as_stored(self, pooled: dict) -> dict:
         if self._model.settings.feature_dtype == "float16":  # the rounding the head's training cache stored

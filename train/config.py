@@ -11,7 +11,7 @@ LAYER_MIXES = ("concat", "mean", "learned")
 CHANNEL_NAMES = ("bert", "lexical", "fused")
 HEADS = ("auto", "mlp", "linear")
 FUSIONS = ("weight", "stack")  # how --channel fused mixes its channels (train/fusion.py)
-# How the MLP pools its last hidden layer over a review's windows (--segments; train/head.py); none:
+# How the MLP pools its last hidden layer over a review's windows or tokens (--segments; train/head.py); none:
 # the head reads the review's pooled features, as cached.
 SEGMENT_POOLS = ("none", "mean", "max", "attention")
 # --head auto trains the linear head below this many training rows per class, the MLP from it: on
@@ -62,9 +62,10 @@ class HeadConfig:
     ordinal: bool = _option(False, "For ordered labels (more than two, in --labels order: very negative .. very "
                             "positive, star ratings): a cumulative-link head, one score and K - 1 learned "
                             "thresholds per head, in place of the softmax over unordered classes. The MLP only.")
-    segments: str = _option("none", "Read every window's features (a cache made with extract --windows --segments) "
-                            "and pool the MLP's last hidden layer over each review's windows: their mean, their "
-                            "max, or attention (a learned softmax weight per window, starting as the mean); none "
+    segments: str = _option("none", "Read every segment's features, a cache's windows (extract --windows "
+                            "--segments) or tokens (extract --tokens: each token's features, --pooling aside), "
+                            "and pool the MLP's last hidden layer over each review's segments: their mean, their "
+                            "max, or attention (a learned softmax weight per segment, starting as the mean); none "
                             "reads each review's features as extract pooled them. The MLP only.",
                             choices=SEGMENT_POOLS)
     calibrate: bool = _option(True, "Fit a temperature on the validation rows so that the model's confidences match "

@@ -17,9 +17,6 @@ from .rows import Rows
 
 PREDICT_BATCH = 4096
 STATS_ROWS = 1024
-# Windows per review that sizes a --segments shuffle buffer (IMDB averages about 3 at 128 tokens); a
-# corpus with more only makes the buffer hold more bytes than SHUFFLE_BYTES.
-WINDOWS_PER_REVIEW = 3
 
 
 def rows_of(features: dict, spec: InputSpec, lo: int, hi: int) -> dict:
@@ -138,7 +135,9 @@ class Trainer:
         start, n = time.perf_counter(), 0
         total, correct = np.zeros(self.n), np.zeros(self.n)
         dtype = np.float32 if self.n_classes == 2 else np.int32
-        row_bytes = 4 * self.spec.dim * (WINDOWS_PER_REVIEW if self.spec.segments else 1)
+        # A review's windows or tokens vary by corpus (IMDB: about 3 windows; SST-5: about 27 tokens):
+        # their bytes are measured on the first chunk read.
+        row_bytes = None if self.spec.segments else 4 * self.spec.dim
         for x, y in rows.shuffled(lambda f: head_inputs(f, self.spec), row_bytes, self.cfg.batch_size, seed):
             labels = tf.constant(y.astype(dtype))
             if isinstance(x, Windows):

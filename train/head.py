@@ -70,12 +70,12 @@ class Heads(keras.layers.Layer):
     every reader of logits take it unchanged: softmax(log p) = p. A neutral class then sits between
     its neighbours by construction instead of competing with them as an unordered fifth.
 
-    segments ('mean', 'max' or 'attention'): the rows are a review's windows, and the layer is called
-    on [windows' features, each window's review (0 .. reviews - 1)]. The hidden layers run on every
-    window, and their last output is pooled over each review's windows before the output layer:
-    their mean, their max, or attention, a softmax over a review's windows of a learned score per
-    window (one vector per head, initialised to zeros, so that it starts as the mean). A review's
-    words then count where they are said, not diluted by the average of its other windows.
+    segments ('mean', 'max' or 'attention'): the rows are a review's windows (or tokens), and the
+    layer is called on [their features, each row's review (0 .. reviews - 1)]. The hidden layers run
+    on every row, and their last output is pooled over each review's rows before the output layer:
+    their mean, their max, or attention, a softmax over a review's rows of a learned score per row
+    (one vector per head, initialised to zeros, so that it starts as the mean). A review's words
+    then count where they are said, not diluted by the average of its other windows (or words).
     """
 
     def __init__(self, heads: int, hidden, dropout, n_classes: int, input_dim: int, seeds, mix=None,
@@ -178,7 +178,7 @@ class Heads(keras.layers.Layer):
         return z[:, :, 0] if self.n_classes == 2 else z
 
     def _pooled(self, h, review):
-        """[reviews, N, units] from the windows' last hidden layer h [windows, N, units]."""
+        """[reviews, N, units] from the rows' last hidden layer h [windows or tokens, N, units]."""
         n = ops.maximum(ops.max(review) + 1, 0)  # every review has a window; none: an empty batch
         if self.segments == "max":
             return ops.segment_max(h, review, n)

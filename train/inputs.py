@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from ..common.errors import BadInput
-from ..extract.cache.shards import ragged_positions
+from ..common.ragged import ragged_positions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,13 +60,17 @@ def select(features: dict[str, np.ndarray], spec: InputSpec) -> np.ndarray:
 
 @dataclasses.dataclass
 class Windows:
-    """A head's inputs for every window of some reviews, review after review, and how many windows
+    """A head's inputs for every window (or token) of some reviews, review after review, and how many
     each review has: what a head with --segments reads in place of one row per review."""
     values: np.ndarray  # float32 [windows, dim]
     counts: np.ndarray  # int [reviews]
 
     def __len__(self) -> int:
         return len(self.counts)
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.counts.nbytes
 
     def take(self, rows) -> "Windows":
         rows = np.asarray(rows, np.int64)
@@ -90,14 +94,19 @@ def head_inputs(features: dict, spec: InputSpec):
 
 
 def batches(inputs, size: int):
-    """(values, review of each value row or None) for `size` reviews at a time: rows of an array, or
-    the windows of a Windows with each window's review counted from the batch's first (int32)."""
+    """(values, review of each value row or None) of about `size` value rows at a time: rows of an
+    array, or the windows (tokens) of a Windows' whole reviews, at least one review a batch, with
+    each row's review counted from the batch's first (int32). A review of tokens is tens of rows: a
+    batch of `size` reviews would hold tens of times the memory."""
     if not isinstance(inputs, Windows):
         for lo in range(0, len(inputs), size):
             yield inputs[lo:lo + size], None
         return
     starts = inputs.starts()
-    for lo in range(0, len(inputs), size):
-        hi = min(lo + size, len(inputs))
+    lo = 0
+    while lo < len(inputs):
+        hi = max(lo + 1, int(np.searchsorted(starts, starts[lo] + size, side="right")) - 1)
+        hi = min(hi, len(inputs))
         review = np.repeat(np.arange(hi - lo, dtype=np.int32), inputs.counts[lo:hi])
         yield inputs.values[starts[lo]:starts[hi]], review
+        lo = hi

@@ -69,17 +69,25 @@ class Rows:
     def shuffled(self, transform: Callable, row_bytes: int, batch_size: int, seed: int,
                  features: bool = True) -> Iterator[tuple]:
         """(inputs, labels) in buffers of whole batches, shuffled: shards in a seeded order, then rows
-        within a buffer of about SHUFFLE_BYTES. transform(features) gives a chunk's inputs (an array
-        or Ngrams); the last buffer may end in a part batch. Read ahead in a thread, so that reading
-        the next shards overlaps the training on this buffer. features=False: n-grams only."""
+        within a buffer of about SHUFFLE_BYTES. transform(features) gives a chunk's inputs (an array,
+        Ngrams or Windows); row_bytes, one row's, or None: measured on the first chunk. The last
+        buffer may end in a part batch. Read ahead in a thread, so that reading the next shards
+        overlaps the training on this buffer. features=False: n-grams only."""
         rng = np.random.default_rng(seed)
-        rows = max(1, SHUFFLE_BYTES // max(1, row_bytes) // batch_size) * batch_size
+
+        def buffer_rows(size: float) -> int:
+            return max(1, int(SHUFFLE_BYTES // max(1.0, size)) // batch_size) * batch_size
+
+        rows = None if row_bytes is None else buffer_rows(row_bytes)
 
         def buffers():
+            nonlocal rows
             held, labels, n = [], [], 0
             for found, y in self.chunks(seed=int(rng.integers(2**31)), features=features):
                 held.append(transform(found))
                 labels.append(y)
+                if rows is None:
+                    rows = buffer_rows(held[-1].nbytes / max(1, len(y)))
                 n += len(y)
                 while n >= rows:
                     inputs, y_all = concatenate(held), np.concatenate(labels)

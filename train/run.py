@@ -22,6 +22,7 @@ from ..common.provenance import api_call, record
 from ..data.sources.labels import untrained_classes
 from ..extract.cache.manifest import label_counts_of, labels_of, read_manifest
 from ..extract.cache.read import SplitReader, open_split
+from ..extract.features.settings import TOKEN
 from . import channels, rows
 from .channels.base import probabilities_of
 from .config import AUTO_LINEAR_BELOW, VAL_FRACTION, HeadConfig
@@ -34,9 +35,13 @@ REFITS = (False, True, "lexical")
 
 
 def input_spec(cfg: HeadConfig, manifest: dict) -> InputSpec:
+    """The columns the head reads: its poolings of each review or, with --segments, of each window,
+    or each token's features when the cache holds tokens (extract --tokens)."""
     info = manifest["features"]
-    return InputSpec(tuple(cfg.pooling), parse_layers(cfg.layers, info["num_layers"]),
-                     info["num_layers"], info["hidden_size"], cfg.segments != "none")
+    segments = cfg.segments != "none"
+    poolings = (TOKEN,) if segments and info.get("tokens") else tuple(cfg.pooling)
+    return InputSpec(poolings, parse_layers(cfg.layers, info["num_layers"]), info["num_layers"], info["hidden_size"],
+                     segments)
 
 
 def has_validation_split(manifest: dict) -> bool:
@@ -55,7 +60,7 @@ class TrainingData:
 
 def read_training_splits(cache, poolings: list[str], lexical: bool = False, segments: bool = False) -> TrainingData:
     """The train split and, when the cache has one, its validation split. lexical: with the n-grams;
-    segments: with every window's features."""
+    segments: with every window's or token's features."""
     manifest = read_manifest(cache)
     train = open_split(cache, "train", poolings, lexical, manifest, segments)
     validation = (open_split(cache, VALIDATION, poolings, lexical, manifest, segments)
@@ -177,7 +182,8 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     unseen = untrained_classes({split: label_counts_of(entry["counts"]) for split, entry in manifest["splits"].items()})
     if unseen:
         print(f"train: warning: {unseen}", file=sys.stderr, flush=True)
-    data = read_training_splits(cache, list(cfg.pooling), channels.check(cfg.channel).reads_ngrams,
+    data = read_training_splits(cache, list(input_spec(cfg, manifest).poolings),
+                                channels.check(cfg.channel).reads_ngrams,
                                 cfg.segments != "none" and channels.check(cfg.channel).reads_bert)
     return train_model(data, cfg, model_dir, refit=refit,
                        overwrite=overwrite, command=command, verbose=verbose)

@@ -31,10 +31,11 @@ from ..common.progress import duration
 from ..common.provenance import api_call, record
 from ..common.quiet_tensorflow import import_tensorflow_quietly
 from ..extract.cache.manifest import read_manifest
+from ..extract.features.settings import TOKEN
 from . import channels
 from .config import MLP_ONLY, HeadConfig
 from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE
-from .run import check_validation_choice, read_training_splits, train_model
+from .run import check_validation_choice, input_spec, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
          "standardize", "ensemble", "channel", "lexical_l2", "min_df", "head", "calibrate",
@@ -201,7 +202,9 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     if kept:
         print(f"sweep: {kept} finished trials kept, {len(todo)} to run", file=stream, flush=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    poolings = sorted({p for c in configs for p in c.pooling}, key=stored.index)
+    # Every column a trial's head reads (a token head reads "token", after the stored poolings).
+    read = [*stored, TOKEN]
+    poolings = sorted({p for c in configs for p in input_spec(c, manifest).poolings}, key=read.index)
     start = time.perf_counter()
     results = {k: v for k, v in done.items() if k in keys}
     if todo:
@@ -228,7 +231,7 @@ class _Run:
     cache: str
     poolings: list[str]  # every pooling a trial reads: the workers read these once
     lexical: bool  # whether a trial reads the n-grams
-    segments: bool  # whether a trial reads every window's features
+    segments: bool  # whether a trial reads every window's or token's features
     command: str
     stream: object  # where progress goes
 

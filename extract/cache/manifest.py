@@ -6,7 +6,9 @@ Layout of CACHE/ (a local folder or a URL):
                                      `features_<pooling>` for further poolings, `labels` int8 [n],
                                      `ids` utf-8 strings [n]; with --ngrams, `ngram_ids` and
                                      `ngram_counts`; with --segments, `segment_counts` int32 [n]
-                                     and `segment_<pooling>` [windows, layers*hidden]
+                                     and `segment_<pooling>` [windows, layers*hidden]; with
+                                     --tokens, `segment_counts` and `segment_token`
+                                     [tokens, layers*hidden]
 Columns are layer-major: columns [l*hidden, (l+1)*hidden) hold layer l.
 """
 from __future__ import annotations

@@ -36,15 +36,21 @@ def has_ngrams(manifest: dict) -> bool:
 
 
 def has_segments(manifest: dict) -> bool:
-    """Whether the cache holds every window's features (extract --segments)."""
-    return bool(manifest["features"].get("segments"))
+    """Whether the cache holds per-segment features: every window's (extract --segments) or every
+    token's (extract --tokens)."""
+    return bool(manifest["features"].get("segment_datasets"))
+
+
+def segment_names(manifest: dict) -> list[str]:
+    """What the cache's per-segment features are named by: a window's poolings, or "token"."""
+    return list(manifest["features"].get("segment_datasets", {}))
 
 
 @dataclasses.dataclass(frozen=True)
 class Chunk:
     """One shard's rows: {pooling: [n, layers*hidden] as stored} (and "ngrams", an Ngrams, when
-    read with lexical; "segments", a Segments of the same poolings, when read with segments),
-    labels int8 [n], ids."""
+    read with lexical; "segments", a Segments of the same poolings, or of "token", when read with
+    segments), labels int8 [n], ids."""
     features: dict
     labels: np.ndarray
     ids: list[str]
@@ -52,7 +58,8 @@ class Chunk:
 
 @dataclasses.dataclass(frozen=True)
 class SplitReader:
-    """One complete split of a cache, read shard by shard: memory holds one shard at a time."""
+    """One complete split of a cache, read shard by shard: memory holds one shard at a time. poolings:
+    those stored per review, or with segments those stored per segment ("token" for --tokens)."""
     cache: str
     split: str
     manifest: dict
@@ -72,17 +79,19 @@ class SplitReader:
         the first, which skips the checksums (extract/cache/shards.py). features=False: labels, ids
         and n-grams only."""
         stored = self.manifest["features"]["poolings"]
-        names = [dataset_name(p, stored[0]) for p in self.poolings] if features else []
-        segment_names = [segment_dataset_name(p) for p in self.poolings] if features and self.segments else []
+        per_review = [p for p in self.poolings if p in stored] if features else []
+        names = [dataset_name(p, stored[0]) for p in per_review]
+        per_segment = [p for p in self.poolings if p in segment_names(self.manifest)] if self.segments else []
+        seg_names = [segment_dataset_name(p) for p in per_segment] if features else []
         shards = self.shards
         for i in (range(len(shards)) if order is None else order):
             arrays, labels, ids = read_shard(self.cache, shards[i], self.manifest, names, self.lexical, verify,
-                                             segment_names)
-            found = {p: arrays[name] for p, name in zip(self.poolings, names)}
+                                             seg_names)
+            found = {p: arrays[name] for p, name in zip(per_review, names)}
             if self.lexical:
                 found["ngrams"] = Ngrams(arrays[NGRAM_IDS], arrays[NGRAM_COUNTS])
-            if segment_names:
-                found["segments"] = Segments({p: arrays[name] for p, name in zip(self.poolings, segment_names)},
+            if seg_names:
+                found["segments"] = Segments({p: arrays[name] for p, name in zip(per_segment, seg_names)},
                                              arrays[SEGMENT_COUNTS])
             yield Chunk(found, labels, ids)
 
@@ -90,21 +99,27 @@ class SplitReader:
 def open_split(cache, split: str, poolings: list[str] | None = None, lexical: bool = False,
                manifest: dict | None = None, segments: bool = False) -> SplitReader:
     """A complete split to read shard by shard, its poolings (default: the cache's first),
-    n-grams and per-segment features checked against the manifest."""
+    n-grams and per-segment features checked against the manifest. With segments, poolings may
+    name what the cache stores per segment only ("token" for --tokens)."""
     manifest = manifest or read_manifest(cache)
     _split_entry(cache, manifest, split)
+    if segments and not has_segments(manifest):
+        raise BadInput(f"{cache}: the cache holds no per-segment features; extract it again with --windows "
+                       "--segments, or --tokens (add --overwrite to replace it)")
     stored = manifest["features"]["poolings"]
     poolings = poolings or stored[:1]
     for p in poolings:
-        if p not in stored:
-            raise BadInput(f"--pooling {p}: the cache at {cache} holds {', '.join(stored)}; "
-                           f"extract again with --pooling {p}")
+        if p in stored or (segments and p in segment_names(manifest)):
+            continue
+        if segments:
+            raise BadInput(f"{cache}: the cache holds per-segment {', '.join(segment_names(manifest))} features, "
+                           f"not {p}; extract it again as the model's training cache was (--windows --segments "
+                           "--pooling, or --tokens)")
+        raise BadInput(f"--pooling {p}: the cache at {cache} holds {', '.join(stored)}; "
+                       f"extract again with --pooling {p}")
     if lexical and not has_ngrams(manifest):
         raise BadInput(f"{cache}: the cache has no lexical channel; extract it again with --ngrams 3 (add "
                        "--overwrite to replace it) to train a lexical or fused model")
-    if segments and not has_segments(manifest):
-        raise BadInput(f"{cache}: the cache holds no per-segment features; extract it again with --windows "
-                       "--segments (add --overwrite to replace it)")
     return SplitReader(str(cache), split, manifest, tuple(poolings), lexical, segments)
 
 
@@ -119,8 +134,9 @@ def read_split(cache, split: str, poolings: list[str] | None = None, lexical: bo
     reader = open_split(cache, split, poolings, lexical, segments=segments)
     chunks = list(reader.chunks())
     dim, dtype = reader.manifest["features"]["dim"], feature_dtype(reader.manifest)
+    stored = reader.manifest["features"]["poolings"]
     features = {p: np.concatenate([c.features[p] for c in chunks]) if chunks else np.zeros((0, dim), dtype)
-                for p in reader.poolings}
+                for p in reader.poolings if p in stored}
     if lexical:
         features["ngrams"] = Ngrams.concatenate([c.features["ngrams"] for c in chunks])
     if segments and chunks:

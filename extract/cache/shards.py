@@ -12,6 +12,7 @@ import numpy as np
 
 from ...common import storage
 from ...common.errors import BadInput
+from ...common.ragged import ragged_positions
 from .manifest import SEGMENT_COUNTS, dataset_name, segment_dataset_name
 
 
@@ -52,19 +53,12 @@ class Ngrams:
                       np.concatenate([p.counts for p in parts] or [np.zeros(0, np.int32)]))
 
 
-def ragged_positions(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Where the items of reviews `rows` sit in values stored review after review (counts per review)."""
-    starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])[:-1]
-    picked = counts[rows]
-    offsets = np.repeat(starts[rows] - (np.cumsum(picked, dtype=np.int64) - picked), picked)
-    return np.arange(int(picked.sum()), dtype=np.int64) + offsets
-
-
 @dataclasses.dataclass
 class Segments:
-    """Reviews' per-segment features as the cache stores them (extract --segments): every review's
-    windows one after the other, {pooling: [windows, layers*hidden]}, and how many each review has."""
-    values: dict  # {pooling: [total windows, dim]}
+    """Reviews' per-segment features as the cache stores them: every review's windows (extract
+    --segments) or tokens (extract --tokens) one after the other, {pooling: [windows, layers*hidden]}
+    or {"token": [tokens, layers*hidden]}, and how many each review has."""
+    values: dict  # {pooling or "token": [total segments, dim]}
     counts: np.ndarray  # int32 [reviews]
 
     def __len__(self) -> int:
@@ -82,11 +76,11 @@ class Segments:
 
 
 def segment_arrays(segments: Segments, settings) -> dict[str, np.ndarray]:
-    """A shard's per-segment datasets: segment_counts, and segment_<pooling> in the feature dtype."""
+    """A shard's per-segment datasets: segment_counts, and segment_<name> in the feature dtype for each
+    of the segments' values (a window's poolings, or the token's)."""
     arrays = {SEGMENT_COUNTS: np.asarray(segments.counts, np.int32)}
-    for p in settings.poolings:
-        values = segments.values[p]
-        arrays[segment_dataset_name(p)] = values.reshape(len(values), -1).astype(settings.feature_dtype)
+    for name, values in segments.values.items():
+        arrays[segment_dataset_name(name)] = values.reshape(len(values), -1).astype(settings.feature_dtype)
     return arrays
 
 

@@ -23,9 +23,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from ...common.ragged import ragged_positions
 from ..runtimes.base import batch_signature
-from .segments import combine_windows, pool_layers, segment_tokens
-from .settings import FeatureSettings
+from .segments import combine_windows, pool_layers, segment_tokens, token_layers
+from .settings import TOKEN, FeatureSettings
 
 TOKENS_PER_SEQUENCE = 128  # --batch-size counts sequences of this length
 
@@ -65,6 +66,26 @@ def text_segment_features(preprocessor, encoder, settings: FeatureSettings, text
     pooled = encode_segments(preprocessor, encoder, segments, settings.seq_len, poolings)
     counts = pooled.pop("tokens")
     return pooled, counts, review, tokens.nrows()
+
+
+def text_token_features(preprocessor, encoder, settings: FeatureSettings, texts):
+    """({TOKEN: [tokens, layers, hidden]}, review of each token) for one batch of texts, as a graph:
+    every token the encoder sees, [CLS] and [SEP] of each segment included (extract --tokens)."""
+    tokens = tokenize(preprocessor, texts)
+    segments, review = segments_of(tokens, settings)
+    packed = preprocessor.bert_pack_inputs([segments], seq_length=settings.seq_len)
+    values = token_layers(encoder(packed)["encoder_outputs"], packed["input_mask"])
+    per_segment = tf.reduce_sum(tf.cast(packed["input_mask"], tf.int64), axis=1)
+    return {TOKEN: values}, tf.repeat(review, per_segment)
+
+
+def text_per_segment(preprocessor, encoder, settings: FeatureSettings, texts, poolings):
+    """({name: [rows, layers, hidden]}, review of each row): the per-segment features a cache with
+    these settings stores, as a graph: every token's (--tokens), or every window's poolings."""
+    if settings.tokens:
+        return text_token_features(preprocessor, encoder, settings, texts)
+    pooled, _, review, _ = text_segment_features(preprocessor, encoder, settings, texts, poolings)
+    return pooled, review
 
 
 def text_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings) -> dict:
@@ -122,7 +143,8 @@ class Featurizer:
         self.batch_size = batch_size
         self.bucket = bucket
         pack = functools.partial(pack_segments, preprocessor)
-        self._encoded = runtime.pipeline(pack, functools.partial(pool_layers, poolings=settings.poolings))
+        self._encoded = runtime.pipeline(pack, functools.partial(pool_layers, poolings=settings.poolings,
+                                                                 tokens=settings.tokens))
         self._pack = tf.function(pack, input_signature=batch_signature())  # for calibration batches
         probe, = self._encoded([(tf.constant([0], tf.int32), tf.constant([1], tf.int64), tf.constant(8))])
         self.num_layers, self.hidden_size = (int(d) for d in probe[settings.poolings[0]].shape[1:])
@@ -204,21 +226,32 @@ class Featurizer:
         return self.features_and_segments(values, lengths, progress)[0]
 
     def features_and_segments(self, values, lengths, progress=None):
-        """({pooling: float32 [n, layers, hidden]}, per segment or None): with windows, the second is
-        every window's own features, {pooling: [windows, layers, hidden]}, and the windows per review
-        (int32 [n]), review after review; the reviews' features are the windows combined."""
+        """({pooling: float32 [n, layers, hidden]}, per segment or None). The second is what a cache
+        stores per segment: with --tokens, every token's features {TOKEN: [tokens, layers, hidden]}
+        and the tokens per review; with --windows --segments, every window's features {pooling:
+        [windows, layers, hidden]} and the windows per review (int32 [n]); review after review. With
+        windows, the reviews' features are their windows combined."""
         s = self.settings
         n = len(lengths)
         segments, review = segments_of(tf.RaggedTensor.from_row_lengths(values, lengths), s)
         tokens, seg_lens, review = segments.values.numpy(), segments.row_lengths().numpy(), review.numpy()
         pooled = {p: np.zeros((len(review), self.num_layers, self.hidden_size), np.float32) for p in s.poolings}
         counts = np.zeros(len(review), np.float32)
+        # Each segment's tokens as the encoder sees them: its own and [CLS] and [SEP] (checked below).
+        seen = seg_lens + 2
+        per_token = (np.zeros((int(seen.sum()), self.num_layers, self.hidden_size), np.float32)
+                     if s.tokens else None)
         plan = self._batch_plan(seg_lens)
         done_segments = 0
         for (rows, _), out in zip(plan, self._encoded(_encoder_feed(plan, tokens, seg_lens))):
             for p in s.poolings:
                 pooled[p][rows] = out[p].numpy()
             counts[rows] = out["tokens"].numpy()
+            if per_token is not None:
+                if not np.array_equal(counts[rows], seen[rows]):
+                    raise RuntimeError("the preprocessor packed other than [CLS] segment [SEP]; --tokens cannot "
+                                       "place each token's features")
+                per_token[ragged_positions(seen, rows)] = out["token_values"].numpy()
             done_segments += len(rows)
             if progress is not None:
                 progress(done_segments / max(1, len(review)))
@@ -226,8 +259,11 @@ class Featurizer:
             # A dataset cut short (as a Python-generator feed once was by Ctrl-C) must never let
             # unencoded rows through as zeros.
             raise RuntimeError(f"the encoder pipeline stopped after {done_segments} of {len(review)} segments")
-        if not s.windows:
-            return pooled, None
-        combined = {p: v.numpy() for p, v in combine_windows(pooled, counts, review, n).items()}
-        # segment_tokens gives each review its windows in order, review after review.
-        return combined, (pooled, np.bincount(review, minlength=n).astype(np.int32))
+        reviews = ({p: v.numpy() for p, v in combine_windows(pooled, counts, review, n).items()} if s.windows
+                   else pooled)
+        # segment_tokens gives each review its segments in order, review after review.
+        if per_token is not None:
+            return reviews, ({TOKEN: per_token}, np.bincount(review, weights=seen, minlength=n).astype(np.int32))
+        if s.segments:
+            return reviews, (pooled, np.bincount(review, minlength=n).astype(np.int32))
+        return reviews, None

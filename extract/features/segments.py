@@ -60,11 +60,14 @@ def combine_windows(pooled: dict, token_counts, review, n_reviews):
     return result
 
 
-def pool_layers(encoder_outputs, input_mask, poolings=("mean", "max", "cls")):
+def pool_layers(encoder_outputs, input_mask, poolings=("mean", "max", "cls"), tokens: bool = False):
     """Each layer's output pooled over the real tokens: {pooling: [batch, layers, hidden], tokens: [batch]}.
+    tokens: also "token_values", every real token's outputs [real tokens, layers, hidden], sequence
+    after sequence, in order.
 
     Layers are pooled one at a time, never stacked at full length, to keep memory at one layer's size.
     """
+    extra = {"token_values": token_layers(encoder_outputs, input_mask)} if tokens else {}
     mask = tf.cast(input_mask, tf.float32)[:, :, tf.newaxis]
     count = tf.reduce_sum(mask, axis=1)  # [batch, 1]
     pooled = {p: [] for p in poolings}
@@ -75,4 +78,11 @@ def pool_layers(encoder_outputs, input_mask, poolings=("mean", "max", "cls")):
             pooled["max"].append(tf.reduce_max(tf.where(mask > 0, layer, tf.float32.min), axis=1))
         if "cls" in pooled:
             pooled["cls"].append(layer[:, 0])
-    return {**{p: tf.stack(v, axis=1) for p, v in pooled.items()}, "tokens": count[:, 0]}
+    return {**{p: tf.stack(v, axis=1) for p, v in pooled.items()}, "tokens": count[:, 0], **extra}
+
+
+def token_layers(encoder_outputs, input_mask):
+    """Every real token's outputs of every layer, [real tokens, layers, hidden]: the padding dropped
+    a layer at a time, so nothing is stacked at full length."""
+    real = tf.cast(input_mask, tf.bool)
+    return tf.stack([tf.boolean_mask(layer, real) for layer in encoder_outputs], axis=1)

@@ -14,6 +14,9 @@ MAX_NGRAMS = 5
 PRECISIONS = runtimes.PRECISIONS
 # How the cache stores the pooled features; stage two computes in float32 either way.
 FEATURE_DTYPES = ("float32", "float16")
+# The per-segment features of --tokens are every token's, named so where a window's are named by
+# their pooling: in the cache (segment_token) and as the input a head over tokens reads.
+TOKEN = "token"
 HEAD_TOKENS_MAX = 128  # head+tail: Sun et al. (2019) keep the first 128 of 510 tokens, the rest from the end
 
 
@@ -36,6 +39,9 @@ class FeatureSettings:
     # With windows: every window's pooled features too, beside the review's (per-segment features),
     # for stage two to combine as it learns to.
     segments: bool = False
+    # Every token's features too (each layer's output at each token the encoder saw, [CLS] and [SEP]
+    # included): the per-segment features of a cache made for heads over tokens.
+    tokens: bool = False
 
     def validate(self, max_positions: int | None = None) -> None:
         if self.seq_len < 3:
@@ -63,6 +69,9 @@ class FeatureSettings:
         if self.segments and not self.windows:
             raise BadInput("--segments keeps each window's features; add --windows (without it a review is one "
                            "segment, which the review's own features already are)")
+        if self.segments and self.tokens:
+            raise BadInput("--segments and --tokens: a cache keeps one kind of per-segment features, its windows' "
+                           "or its tokens'; choose one")
         if self.windows and self.truncation != "head":
             raise BadInput(f"--truncation {self.truncation}: --windows reads the whole review; drop one of them")
 
@@ -101,6 +110,8 @@ class FeatureSettings:
             d["feature_dtype"] = self.feature_dtype
         if self.segments:  # and caches without per-segment features
             d["segments"] = True
+        if self.tokens:  # and caches without per-token features
+            d["tokens"] = True
         return d
 
     @classmethod
@@ -112,4 +123,5 @@ class FeatureSettings:
                    poolings=tuple(d["poolings"]), head_tokens=d.get("head_tokens"), legacy_head=legacy,
                    ngrams=d.get("ngrams", 0), precision=d.get("precision", "fp32"),
                    runtime=runtime.get("name") if isinstance(runtime, dict) else runtime,
-                   feature_dtype=d.get("feature_dtype", "float32"), segments=d.get("segments", False))
+                   feature_dtype=d.get("feature_dtype", "float32"), segments=d.get("segments", False),
+                   tokens=d.get("tokens", False))

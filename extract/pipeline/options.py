@@ -40,6 +40,10 @@ EXTRACT = (
     Option("segments", "bool", FeatureSettings.segments, "With --windows: also store every window's pooled "
            "features (per-segment), beside each review's, so that stage two can learn how to combine them; the "
            "cache grows by about the windows per review (docs/results.md measures it)."),
+    Option("tokens", "bool", FeatureSettings.tokens, "Also store every token's features (each layer's output at "
+           "each token the encoder saw, [CLS] and [SEP] included), beside each review's, for heads over tokens "
+           "(train --segments attention). For sentences and short texts: a token costs layers x hidden values, "
+           "2,304 for all-MiniLM-L6-v2 (4.6 kB with --feature-dtype float16)."),
     Option("precision", "str", FeatureSettings.precision, "The encoder call's arithmetic: fp32, or bf16 or int8 "
            "on OpenVINO (pip install 'multilayer-bert-sentiment[fast]'), int8 quantised once per encoder and "
            "--seq-len on a built-in corpus and kept in $MLBERT_CACHE_DIR (default ~/.cache/mlbert). See "

@@ -23,7 +23,7 @@ from ..cache import encoder_ir
 from ..cache import manifest as cache_manifest
 from ..cache import writer
 from ..encoders import handles
-from ..features.settings import FeatureSettings
+from ..features.settings import TOKEN, FeatureSettings
 from ..int8 import recipe
 from .options import EXTRACT, SPLITS
 from .plan import plan_units
@@ -113,7 +113,7 @@ def extract(data, out, command: str | None = None, **options) -> dict:
     settings = FeatureSettings(seq_len=o["seq_len"], truncation=o["truncation"], windows=o["windows"],
                                stride=o["stride"], poolings=as_list(o["pooling"], str, "pooling"), ngrams=o["ngrams"],
                                precision=o["precision"], runtime=o["runtime"], feature_dtype=o["feature_dtype"],
-                               segments=o["segments"])
+                               segments=o["segments"], tokens=o["tokens"])
     settings.validate()
     if o["limit"] is not None:
         at_least(o["limit"], 1, "limit")
@@ -252,6 +252,11 @@ def _features(request: ExtractRequest, fields: dict, featurizer, encoder_files: 
             "segment_layout": "segment_counts [n]: each review's windows; segment_<pooling> [sum of counts, dim]: "
                               "their features, review after review, windows in reading order"}
            if settings.segments else {}),
+        **({"segment_datasets": {TOKEN: cache_manifest.segment_dataset_name(TOKEN)},
+            "segment_layout": "segment_counts [n]: each review's tokens ([CLS] and [SEP] of every sequence "
+                              "included); segment_token [sum of counts, dim]: their features, review after review, "
+                              "tokens in reading order"}
+           if settings.tokens else {}),
         "runtime": runtime, **({"encoder_ir": encoder_files} if encoder_files else {}),
     }
 

@@ -104,9 +104,9 @@ def encode_unit(unit: dict, featurizer, out: str, fingerprint: str, progress=Non
     total = len(texts)
     settings = featurizer.settings
     values, lengths = featurizer.tokenize(texts)
-    pooled, windows = featurizer.features_and_segments(values, lengths,
-                                                       (lambda frac: progress(frac * total)) if progress else None)
-    per_segment = Segments(*windows) if settings.segments else None
+    pooled, stored = featurizer.features_and_segments(values, lengths,
+                                                      (lambda frac: progress(frac * total)) if progress else None)
+    per_segment = Segments(*stored) if stored is not None else None
     entries, lo = [], 0
     for s in shards:
         ids, part_texts, labels = rows[s.split]

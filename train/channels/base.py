@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..rows import Rows  # what fit and refit read: rows streamed from the cache shard by shard
 
 # What probabilities reads: one chunk's features, {pooling: [n, layers * hidden]}, "ngrams" (an
-# Ngrams) and "segments" (a Segments of the same poolings) when the channel reads them.
+# Ngrams) and "segments" (a Segments of the same poolings, or of "token") when the channel reads them.
 
 
 def probabilities_of(channel, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -36,7 +36,8 @@ class ServingInputs(Protocol):
     """What the exported graph offers a channel for a batch of texts [n]."""
     text: object  # tf.string [n]
     pooled: Callable  # pooled(poolings) -> {pooling: [n, layers, hidden]}: the featurizer's path, in graph
-    # segments(poolings) -> ({pooling: [windows, layers, hidden]}, int32 [windows]: each window's review)
+    # segments(poolings) -> ({pooling: [windows, layers, hidden]} or {"token": [tokens, layers, hidden]},
+    # int32 [rows]: each row's review): what the cache stores per segment, in graph
     segments: Callable
     ngram_ids: Callable  # ngram_ids() -> ragged [n, (ids)]: the lexical channel's n-grams, in graph
 
