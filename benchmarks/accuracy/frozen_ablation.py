@@ -16,6 +16,10 @@ validation split's macro F1 and neutral-class F1 (`mlbert evaluate --split valid
 evaluated on the test split, and for more than two classes also the one best on validation macro
 F1; only they (keyed by how many configurations they were chosen from, so that earlier picks stay
 recorded).
+The per-token rows (heads over every token's features, train --segments on a cache made with
+extract --tokens) read runs/sst5-tokens/cache, which this script extracts when it is missing (the
+same extraction as sst5_results.py's, with --tokens and --feature-dtype float16; its time and size
+are recorded as the run "sst5: token cache").
 Each run is kept in benchmarks/results/frozen_ablation.json as it finishes; a run already there
 is not repeated.
 """
@@ -27,11 +31,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import cli, cpu_model, record_run, runs_of  # noqa: E402  (benchmarks/ is on sys.path)
+from bench import SHARED, cli, cpu_model, ensure_encoder, record_run, runs_of  # noqa: E402  (on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "frozen_ablation"
 SEGMENTS = ROOT / "runs" / "imdb-segments" / "cache"
+TOKENS = ROOT / "runs" / "sst5-tokens" / "cache"
+SST5_LABELS = "very negative,negative,neutral,positive,very positive"
+BERT_SST5 = ["--head", "mlp", "--ensemble", "10"]
 BERT_IMDB = ["--pooling", "mean,max,cls", "--ensemble", "10", "--head", "mlp"]
 DATA = {
     "sst5": {
@@ -46,6 +53,18 @@ DATA = {
             "fused, stack": ["--channel", "fused", "--fusion", "stack"],
             "fused, stack, ordinal": ["--channel", "fused", "--fusion", "stack", "--ordinal"],
             "fused, weight, 30 heads": ["--channel", "fused", "--ensemble", "30"],
+            # (cache, every flag): heads over every token's features, and the review's features of
+            # the same cache they are measured against.
+            "bert, token cache, review features": (TOKENS, [*BERT_SST5, "--pooling", "mean"]),
+            "bert, tokens attention": (TOKENS, [*BERT_SST5, "--segments", "attention"]),
+            "bert, tokens max": (TOKENS, [*BERT_SST5, "--segments", "max"]),
+            "bert, tokens mean": (TOKENS, [*BERT_SST5, "--segments", "mean"]),
+            "fused, weight, token cache, review features": (TOKENS, [*BERT_SST5, "--pooling", "mean", "--channel",
+                                                                     "fused"]),
+            "fused, weight, tokens attention": (TOKENS, [*BERT_SST5, "--segments", "attention", "--channel",
+                                                         "fused"]),
+            "fused, weight, tokens attention, ordinal": (TOKENS, [*BERT_SST5, "--segments", "attention",
+                                                                  "--channel", "fused", "--ordinal"]),
         },
     },
     "imdb": {
@@ -77,12 +96,30 @@ def _validation_f1(cache: Path, model: Path) -> dict:
             "val_neutral_f1": (result.get("per_class", {}).get("neutral") or {}).get("f1")}
 
 
+def _token_cache() -> None:
+    """runs/sst5-tokens/cache, extracted once: SST-5 with every token's features."""
+    if (TOKENS / "manifest.json").exists():
+        return
+    encoder = ensure_encoder("minilm")
+    result, seconds, shown = cli("extract", "--data", str(SHARED / "data/sst5/sst5.jsonl"), "--out", str(TOKENS),
+                                 "--labels", SST5_LABELS, "--encoder", str(encoder / "encoder"), "--preprocessor",
+                                 str(encoder / "preprocessor"), "--seq-len", "128", "--pooling", "mean,max,cls",
+                                 "--ngrams", "3", "--tokens", "--feature-dtype", "float16")
+    size = sum(f.stat().st_size for f in TOKENS.iterdir())
+    record_run(SCRIPT, "sst5: token cache", {
+        "data": "sst5", "command": shown, "seconds": round(seconds, 1), "bytes": size,
+        "reviews": sum(s["total"] for s in result["splits"].values()), "machine": {"cpu": cpu_model()},
+        "date": time.strftime("%Y-%m-%d")}, "benchmarks/accuracy/frozen_ablation.py")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data", choices=sorted(DATA))
     parser.add_argument("--score-test", action="store_true")
     args = parser.parse_args()
     spec = DATA[args.data]
+    if args.data == "sst5":
+        _token_cache()
     done = runs_of(SCRIPT)
     for label, flags in spec["configs"].items():
         key = f"{args.data}: {label}"
