@@ -26,6 +26,10 @@ ENCODERS = {
 }
 
 
+# SST-5's classes in their order (very negative .. very positive): every SST-5 extraction's --labels.
+SST5_LABELS = "very negative,negative,neutral,positive,very positive"
+
+
 MLBERT = str(Path(sys.executable).parent / "mlbert")  # the installed command (make's .venv has it)
 
 

@@ -44,6 +44,16 @@ def input_spec(cfg: HeadConfig, manifest: dict) -> InputSpec:
                      segments)
 
 
+def cache_reads(cfg: HeadConfig, manifest: dict) -> tuple[list[str], bool, bool]:
+    """What a config's model reads of the cache: (columns, n-grams, per segment). The columns are
+    its head's per-segment ones ("token" on a cache of tokens) when its BERT side reads segments,
+    else the poolings of each review."""
+    channel = channels.check(cfg.channel)
+    segments = cfg.segments != "none" and channel.reads_bert
+    columns = list(input_spec(cfg, manifest).poolings) if segments else list(cfg.pooling)
+    return columns, channel.reads_ngrams, segments
+
+
 def has_validation_split(manifest: dict) -> bool:
     return bool(manifest.get("splits", {}).get(VALIDATION, {}).get("complete"))
 
@@ -182,8 +192,6 @@ def train(cache, model_dir, *, overwrite: bool = False, refit: bool = False, com
     unseen = untrained_classes({split: label_counts_of(entry["counts"]) for split, entry in manifest["splits"].items()})
     if unseen:
         print(f"train: warning: {unseen}", file=sys.stderr, flush=True)
-    data = read_training_splits(cache, list(input_spec(cfg, manifest).poolings),
-                                channels.check(cfg.channel).reads_ngrams,
-                                cfg.segments != "none" and channels.check(cfg.channel).reads_bert)
+    data = read_training_splits(cache, *cache_reads(cfg, manifest))
     return train_model(data, cfg, model_dir, refit=refit,
                        overwrite=overwrite, command=command, verbose=verbose)

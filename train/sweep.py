@@ -32,10 +32,9 @@ from ..common.provenance import api_call, record
 from ..common.quiet_tensorflow import import_tensorflow_quietly
 from ..extract.cache.manifest import read_manifest
 from ..extract.features.settings import TOKEN
-from . import channels
 from .config import MLP_ONLY, HeadConfig
 from .model_dir import CONFIG_FILE, FORMAT as MODEL_FORMAT, KIND as MODEL_KIND, MODEL_FILE
-from .run import check_validation_choice, input_spec, read_training_splits, train_model
+from .run import cache_reads, check_validation_choice, read_training_splits, train_model
 
 SWEPT = ("lr", "batch_size", "hidden", "dropout", "epochs", "patience", "seed", "layers", "pooling", "layer_mix",
          "standardize", "ensemble", "channel", "lexical_l2", "min_df", "head", "calibrate",
@@ -202,14 +201,13 @@ def sweep(cache, out, *, trials: int | None = None, workers: int | None = None, 
     if kept:
         print(f"sweep: {kept} finished trials kept, {len(todo)} to run", file=stream, flush=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    # Every column a trial's head reads (a token head reads "token", after the stored poolings).
-    read = [*stored, TOKEN]
-    poolings = sorted({p for c in configs for p in input_spec(c, manifest).poolings}, key=read.index)
+    # What any trial reads, read once by the workers (a token head's "token" after the stored poolings).
+    reads = [cache_reads(c, manifest) for c in configs]
+    poolings = sorted({p for columns, _, _ in reads for p in columns}, key=[*stored, TOKEN].index)
+    lexical, segments = any(r[1] for r in reads), any(r[2] for r in reads)
     start = time.perf_counter()
     results = {k: v for k, v in done.items() if k in keys}
     if todo:
-        lexical = any(channels.check(c.channel).reads_ngrams for c in configs)
-        segments = any(c.segments != "none" and channels.check(c.channel).reads_bert for c in configs)
         _run_all(_Run(out, log, cache, poolings, lexical, segments, command, stream), todo, results, workers,
                  (kept, len(configs)))
     rows = sorted(results.values(), key=lambda r: (-r["val_accuracy"], r["val_loss"]))

@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import ENCODERS, SHARED, cli, cpu_model, record_run  # noqa: E402
+from bench import ENCODERS, SHARED, SST5_LABELS, cli, cpu_model, record_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ENCODER = ROOT / "runs" / "encoder-minilm"
 TASKS = {
     "sst5": {"data": SHARED / "data/sst5/sst5.jsonl", "cache": ROOT / "runs" / "sst5-minilm" / "cache",
-             "extract": ["--labels", "very negative,negative,neutral,positive,very positive", "--seq-len", "128",
+             "extract": ["--labels", SST5_LABELS, "--seq-len", "128",
                          "--pooling", "mean,max,cls", "--ngrams", "3"],
              "train": ["--channel", "fused", "--pooling", "mean", "--ensemble", "10"]},
     "imdb": {"data": SHARED / "data/imdb/aclImdb_v1.tar.gz", "cache": ROOT / "runs" / "imdb-best" / "cache",

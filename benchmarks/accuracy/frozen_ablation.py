@@ -31,13 +31,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import SHARED, cli, cpu_model, ensure_encoder, record_run, runs_of  # noqa: E402  (on sys.path)
+from bench import SHARED, SST5_LABELS, cli, cpu_model, ensure_encoder, record_run, runs_of  # noqa: E402  (on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "frozen_ablation"
 SEGMENTS = ROOT / "runs" / "imdb-segments" / "cache"
 TOKENS = ROOT / "runs" / "sst5-tokens" / "cache"
-SST5_LABELS = "very negative,negative,neutral,positive,very positive"
 BERT_SST5 = ["--head", "mlp", "--ensemble", "10"]
 BERT_IMDB = ["--pooling", "mean,max,cls", "--ensemble", "10", "--head", "mlp"]
 DATA = {

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import ENCODERS, SHARED, cli, cpu_model, record_run  # noqa: E402
+from bench import ENCODERS, SHARED, SST5_LABELS, cli, cpu_model, record_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ENCODER = ROOT / "runs" / "encoder-minilm"
@@ -28,7 +28,7 @@ SST5 = SHARED / "data/sst5/sst5.jsonl"
 SST2 = ROOT / "runs" / "sst2" / "sst2.jsonl"
 TASKS = {
     "sst5": {"data": SST5, "cache": ROOT / "runs" / "sst5-minilm" / "cache",
-             "extract": ["--labels", "very negative,negative,neutral,positive,very positive", "--seq-len", "128",
+             "extract": ["--labels", SST5_LABELS, "--seq-len", "128",
                          "--pooling", "mean,max,cls", "--ngrams", "3"]},
     "sst2": {"data": SST2, "cache": ROOT / "runs" / "sst2" / "cache",
              "extract": ["--labels", "negative,positive", "--seq-len", "128", "--pooling", "mean,max,cls"]},

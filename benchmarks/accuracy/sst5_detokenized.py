@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import SHARED, cli, cpu_model, ensure_encoder, record_run  # noqa: E402  (benchmarks/ is on sys.path)
+from bench import SHARED, SST5_LABELS, cli, cpu_model, ensure_encoder, record_run  # noqa: E402  (on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = "very negative,negative,neutral,positive,very positive"
 # Penn Treebank tokens back to plain text, in this order.
 RULES = [(r" n't\b", "n't"), (r" '(s|re|ve|ll|d|m|em)\b", r"'\1"), (r"-lrb- ?", "("), (r" ?-rrb-", ")"),
          (r"-lsb- ?", "["), (r" ?-rsb-", "]"), (r"-lcb- ?", "{"), (r" ?-rcb-", "}"), (r"`` ?", '"'),
@@ -52,7 +51,7 @@ def main() -> None:
             "detokenized": (joined, ROOT / "runs" / "sst5-detok" / "cache")}
     for form, (path, cache) in data.items():
         if not (cache / "manifest.json").exists():
-            cli("extract", "--data", str(path), "--out", str(cache), "--labels", LABELS, "--encoder",
+            cli("extract", "--data", str(path), "--out", str(cache), "--labels", SST5_LABELS, "--encoder",
                 str(encoder / "encoder"), "--preprocessor", str(encoder / "preprocessor"), "--seq-len", "128",
                 "--pooling", "mean,max,cls", "--ngrams", "3")
     for label, flags in CONFIGS.items():

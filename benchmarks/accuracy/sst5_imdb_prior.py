@@ -88,10 +88,11 @@ def main() -> None:
         predictor, _ = load_predictor(model_dir)
         log_p = np.log(np.maximum(np.asarray(predictor.probabilities(features)), 1e-12))
         with_prior = {str(l2): _cross_validated(log_p, prior, y, l2) for l2 in L2}
+        weights = _fit(log_p, prior, y, L2[1])
         result["models"][name] = {"model_dir": str(model_dir.relative_to(ROOT)),
                                   "val_accuracy": float(np.mean(log_p.argmax(axis=1) == y)),
                                   "with_imdb_prior_cv_accuracy_by_l2": with_prior,
-                                  "imdb_prior_weights_all_rows": [round(float(w), 3) for w in _fit(log_p, prior, y, L2[1])]}
+                                  "imdb_prior_weights_all_rows": [round(float(w), 3) for w in weights]}
         print(name, result["models"][name], file=sys.stderr, flush=True)
     result.update(seconds=round(time.perf_counter() - t0, 1), machine={"cpu": cpu_model()},
                   date=time.strftime("%Y-%m-%d"), command="python benchmarks/accuracy/sst5_imdb_prior.py")

@@ -26,10 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import ENCODERS, SHARED, cli, cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
+from bench import ENCODERS, SHARED, SST5_LABELS, cli, cpu_model  # noqa: E402  (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = "very negative,negative,neutral,positive,very positive"
 # The grid, all chosen on validation: which poolings the head reads, learning rate, dropout, and
 # one head against an ensemble of five.
 GRID = ["--pooling", "mean", "--pooling", "mean,max,cls", "--lr", "5e-4,1e-4", "--dropout", "0.4,0.3,0.2;0.5",
@@ -46,8 +45,8 @@ def main() -> None:
     commands = []
     if not (encoder / "encoder").exists():
         commands.append(cli("import-encoder", str(ENCODERS["minilm"][0]), "--out", str(encoder))[2])
-    extract, extract_wall, shown = cli("extract", "--data", str(data), "--out", str(work / "cache"), "--labels", LABELS,
-                                       "--encoder", str(encoder / "encoder"), "--preprocessor",
+    extract, extract_wall, shown = cli("extract", "--data", str(data), "--out", str(work / "cache"), "--labels",
+                                       SST5_LABELS, "--encoder", str(encoder / "encoder"), "--preprocessor",
                                        str(encoder / "preprocessor"), "--seq-len", "128", "--pooling", "mean,max,cls",
                                        "--ngrams", "3", "--overwrite")
     commands.append(shown)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for bench.py
-from bench import ENCODERS, SHARED, cli, cpu_model, fidelity  # noqa: E402  (benchmarks/ is on sys.path)
+from bench import ENCODERS, SHARED, SST5_LABELS, cli, cpu_model, fidelity  # noqa: E402  (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
 ENCODER = ROOT / "runs" / "encoder-minilm"
@@ -37,7 +37,7 @@ DATA = {
              "train": ["--pooling", "mean,max,cls", "--ensemble", "10"]},
     "sst5": {"data": SHARED / "data/sst5/sst5.jsonl", "fp32": ROOT / "runs/sst5-minilm/cache",
              "extract": ["--seq-len", "128", "--pooling", "mean,max,cls", "--labels",
-                         "very negative,negative,neutral,positive,very positive"],
+                         SST5_LABELS],
              "train": ["--pooling", "mean", "--lr", "5e-4", "--dropout", "0.4,0.3,0.2", "--ensemble", "5"]},
 }
 

@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from ...common.ragged import ragged_positions
 from ..runtimes.base import batch_signature
-from .segments import combine_windows, pool_layers, segment_tokens, token_layers
+from .segments import combine_windows, pool_layers, segment_tokens
 from .settings import TOKEN, FeatureSettings
 
 TOKENS_PER_SEQUENCE = 128  # --batch-size counts sequences of this length
@@ -51,40 +51,35 @@ def pack_segments(preprocessor, values, row_lengths, seq_length) -> dict:
                                          seq_length=seq_length)
 
 
-def encode_segments(preprocessor, encoder, segments: tf.RaggedTensor, seq_length, poolings) -> dict:
+def encode_segments(preprocessor, encoder, segments: tf.RaggedTensor, seq_length, poolings,
+                    tokens: bool = False) -> dict:
     """Pack segments to seq_length, run a TensorFlow encoder, pool every layer over the real tokens:
-    {pooling: [segments, layers, hidden], "tokens": [segments]}."""
+    {pooling: [segments, layers, hidden], "tokens": [segments]}; tokens: also "token_values"
+    (pool_layers)."""
     packed = preprocessor.bert_pack_inputs([segments], seq_length=seq_length)
-    return pool_layers(encoder(packed)["encoder_outputs"], packed["input_mask"], poolings)
+    return pool_layers(encoder(packed)["encoder_outputs"], packed["input_mask"], poolings, tokens)
 
 
-def text_segment_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings):
+def text_segment_features(preprocessor, encoder, settings: FeatureSettings, texts, poolings, tokens: bool = False):
     """({pooling: [segments, layers, hidden]}, tokens per segment, review of each segment, reviews)
-    for one batch of texts, as a graph (the serving path)."""
-    tokens = tokenize(preprocessor, texts)
-    segments, review = segments_of(tokens, settings)
-    pooled = encode_segments(preprocessor, encoder, segments, settings.seq_len, poolings)
+    for one batch of texts, as a graph (the serving path); tokens: the dict also holds
+    "token_values", every token's outputs."""
+    tokens_of = tokenize(preprocessor, texts)
+    segments, review = segments_of(tokens_of, settings)
+    pooled = encode_segments(preprocessor, encoder, segments, settings.seq_len, poolings, tokens)
     counts = pooled.pop("tokens")
-    return pooled, counts, review, tokens.nrows()
-
-
-def text_token_features(preprocessor, encoder, settings: FeatureSettings, texts):
-    """({TOKEN: [tokens, layers, hidden]}, review of each token) for one batch of texts, as a graph:
-    every token the encoder sees, [CLS] and [SEP] of each segment included (extract --tokens)."""
-    tokens = tokenize(preprocessor, texts)
-    segments, review = segments_of(tokens, settings)
-    packed = preprocessor.bert_pack_inputs([segments], seq_length=settings.seq_len)
-    values = token_layers(encoder(packed)["encoder_outputs"], packed["input_mask"])
-    per_segment = tf.reduce_sum(tf.cast(packed["input_mask"], tf.int64), axis=1)
-    return {TOKEN: values}, tf.repeat(review, per_segment)
+    return pooled, counts, review, tokens_of.nrows()
 
 
 def text_per_segment(preprocessor, encoder, settings: FeatureSettings, texts, poolings):
     """({name: [rows, layers, hidden]}, review of each row): the per-segment features a cache with
-    these settings stores, as a graph: every token's (--tokens), or every window's poolings."""
+    these settings stores, as a graph: every token's, [CLS] and [SEP] of each segment included
+    (--tokens), or every window's poolings."""
+    # A head over tokens reads no pooling: nothing is pooled for it.
+    pooled, counts, review, _ = text_segment_features(preprocessor, encoder, settings, texts,
+                                                      () if settings.tokens else poolings, settings.tokens)
     if settings.tokens:
-        return text_token_features(preprocessor, encoder, settings, texts)
-    pooled, _, review, _ = text_segment_features(preprocessor, encoder, settings, texts, poolings)
+        return {TOKEN: pooled["token_values"]}, tf.repeat(review, tf.cast(counts, tf.int64))
     return pooled, review
 
 
